@@ -1,0 +1,103 @@
+"""HTTP Basic: the header secret of Okta's inline hook guide, with rotation over several lines."""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import threading
+from base64 import b64decode
+
+from auth.caller import Caller
+from hook.errors import Unauthenticated, Unavailable
+from hook.secret_values import Secret, SecretSource
+
+CHALLENGE = 'Basic realm="okta-registration-hook", charset="UTF-8"'
+MAX_CREDENTIALS_CHARS = 4096
+
+
+class CredentialsFormatError(ValueError):
+    """A line of the credentials setting is not `user:password`."""
+
+
+def parse_credentials(text: str) -> tuple[tuple[bytes, bytes], ...]:
+    """Digests of each `user:password` line; blank lines and `#` comments are skipped."""
+    pairs = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, password = line.partition(":")
+        if not sep or not user or not password:
+            # Name the line, never its content.
+            raise CredentialsFormatError(f"line {number} is not user:password")
+        pairs.append((_digest(user), _digest(password)))
+    if not pairs:
+        raise CredentialsFormatError("no user:password line")
+    return tuple(pairs)
+
+
+def _digest(value: str) -> bytes:
+    # Fixed-length digests keep compare_digest from leaking the secret's length.
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+class BasicVerifier:
+    scheme = "Basic"
+    challenge = CHALLENGE
+
+    def __init__(self, source: SecretSource) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._parsed_from: Secret | None = None
+        self._pairs: tuple[tuple[bytes, bytes], ...] = ()
+
+    def __repr__(self) -> str:
+        return f"BasicVerifier({self._source.setting})"
+
+    def load(self) -> None:
+        """Read and parse the credentials now (cold start); raises `Unavailable`."""
+        self._credentials()
+
+    def _credentials(self) -> tuple[tuple[bytes, bytes], ...]:
+        secret = self._source.current()
+        if secret is self._parsed_from:
+            return self._pairs
+        with self._lock:
+            if secret is not self._parsed_from:
+                try:
+                    self._pairs = parse_credentials(secret.reveal())
+                except CredentialsFormatError as e:
+                    raise Unavailable(f"{self._source.setting}: {e}") from None
+                self._parsed_from = secret
+            return self._pairs
+
+    def verify(self, credentials: str) -> Caller:
+        pairs = self._credentials()
+        user, password = _decode(credentials)
+        user_digest, password_digest = _digest(user), _digest(password)
+        matched = False
+        for known_user, known_password in pairs:
+            # Every line is compared, so the time does not say which line matched.
+            same_user = hmac.compare_digest(user_digest, known_user)
+            same_password = hmac.compare_digest(password_digest, known_password)
+            matched |= same_user and same_password
+        if not matched:
+            raise Unauthenticated("basic: unknown user or wrong password", challenges=(CHALLENGE,))
+        return Caller(scheme="basic", subject=user)
+
+
+def _decode(credentials: str) -> tuple[str, str]:
+    def refuse(reason: str) -> Unauthenticated:
+        return Unauthenticated(f"basic: {reason}", challenges=(CHALLENGE,))
+
+    if not credentials or len(credentials) > MAX_CREDENTIALS_CHARS:
+        raise refuse("credentials missing or too long")
+    try:
+        decoded = b64decode(credentials.encode("ascii"), validate=True).decode("utf-8")
+    except (UnicodeError, binascii.Error):
+        raise refuse("credentials are not base64 of UTF-8 text") from None
+    user, sep, password = decoded.partition(":")
+    if not sep:
+        raise refuse("credentials have no ':'")
+    return user, password

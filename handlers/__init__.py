@@ -1,0 +1,1 @@
+"""Decisions: the typed request, the policy, and one handler per request type."""

@@ -1,0 +1,49 @@
+"""The typed request the handlers read and the typed decision they return."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class RequestType(StrEnum):
+    REGISTRATION = "self.service.registration"
+    PROGRESSIVE = "progressive.profile"
+
+    @property
+    def short(self) -> str:
+        return "registration" if self is RequestType.REGISTRATION else "progressive"
+
+
+@dataclass(frozen=True)
+class HookRequest:
+    """What Okta asked: the submitted values and, for progressive requests, the current profile."""
+
+    request_type: RequestType
+    event_id: str | None
+    # Registration: data.userProfile. Progressive: data.userProfileUpdate.
+    submitted: Mapping[str, object]
+    # Progressive: data.context.user.profile. Registration: empty.
+    current_profile: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One failing field: shown inline by the Sign-In Widget next to `attribute`."""
+
+    attribute: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    request_type: RequestType
+    allowed: bool
+    causes: tuple[Cause, ...] = ()
+    summary: str = ""
+    # Values sent back to Okta on allow, in the command valid for the request type.
+    updates: Mapping[str, object] = field(default_factory=dict)
+    # For the audit line only: the email domain seen, never the address.
+    email_domain: str | None = None

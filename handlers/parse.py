@@ -1,0 +1,88 @@
+"""From request body bytes to a typed `HookRequest`, or a `BadRequest` that says what is wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from handlers.models import HookRequest, RequestType
+from hook.errors import BadRequest
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            # Two values for one key could be read differently by two parsers: refuse both.
+            raise BadRequest(
+                "duplicate key", public_message=f"The JSON body repeats the key {key[:64]!r}."
+            )
+        result[key] = value
+    return result
+
+
+def _no_constants(name: str) -> Any:
+    raise BadRequest("non-standard constant", public_message=f"The JSON body contains {name}.")
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except UnicodeDecodeError:
+        raise BadRequest("body not UTF-8", public_message="The body is not UTF-8 text.") from None
+    except json.JSONDecodeError as e:
+        raise BadRequest(
+            "malformed JSON",
+            public_message=f"The body is not valid JSON (line {e.lineno}, column {e.colno}).",
+        ) from None
+    except RecursionError:
+        raise BadRequest(
+            "JSON too deep", public_message="The JSON body is nested too deeply."
+        ) from None
+
+
+def _object_at(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:
+    """The object at `key`; None when missing or null; `BadRequest` for any other type."""
+    value = parent.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadRequest("wrong type", public_message=f"{path} must be a JSON object.")
+    return value
+
+
+def parse_hook_request(body: bytes) -> HookRequest:
+    document = _loads(body)
+    if not isinstance(document, dict):
+        raise BadRequest("not an object", public_message="The body must be a JSON object.")
+    if "requestType" not in document:
+        raise BadRequest("no requestType", public_message="The body has no requestType.")
+    raw_type = document["requestType"]
+    try:
+        request_type = RequestType(raw_type) if isinstance(raw_type, str) else None
+    except ValueError:
+        request_type = None
+    if request_type is None:
+        raise BadRequest(
+            "unknown requestType",
+            public_message=(
+                "requestType must be 'self.service.registration' or 'progressive.profile'."
+            ),
+        )
+    data = _object_at(document, "data", "data")
+    if data is None:
+        raise BadRequest("no data", public_message="The body has no data object.")
+    event_id = document.get("eventId")
+    event_id = event_id[:128] if isinstance(event_id, str) else None
+
+    if request_type is RequestType.REGISTRATION:
+        # A missing profile is read as empty: every required field then gets its own cause.
+        submitted = _object_at(data, "userProfile", "data.userProfile") or {}
+        return HookRequest(request_type, event_id, submitted)
+
+    submitted = _object_at(data, "userProfileUpdate", "data.userProfileUpdate") or {}
+    context = _object_at(data, "context", "data.context") or {}
+    user = _object_at(context, "user", "data.context.user") or {}
+    current = _object_at(user, "profile", "data.context.user.profile") or {}
+    return HookRequest(request_type, event_id, submitted, current)

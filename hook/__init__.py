@@ -1,0 +1,1 @@
+"""Shared plumbing of the hook: settings, errors, HTTP edges, logs and the app object."""

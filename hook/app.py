@@ -1,0 +1,75 @@
+"""The hook as built once per instance: settings, policy and verifiers, or why it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from auth.basic import BasicVerifier
+from auth.caller import Verifier
+from auth.gate import Gate
+from handlers import progressive, registration
+from handlers.models import Decision, HookRequest, RequestType
+from handlers.policy import Policy, PolicyError, load_policy
+from hook.errors import Unavailable
+from hook.logs import logger
+from hook.settings import ConfigError, Settings
+
+HANDLERS: Mapping[RequestType, Callable[[Policy, HookRequest], Decision]] = {
+    RequestType.REGISTRATION: registration.decide,
+    RequestType.PROGRESSIVE: progressive.decide,
+}
+
+
+@dataclass(frozen=True)
+class HookApp:
+    settings: Settings | None
+    gate: Gate | None
+    policy: Policy | None
+    refusal: str | None = None
+
+    def ready(self) -> tuple[Gate, Policy]:
+        if self.gate is None or self.policy is None:
+            raise Unavailable(self.refusal or "not configured")
+        return self.gate, self.policy
+
+    def decide(self, request: HookRequest) -> Decision:
+        _, policy = self.ready()
+        return HANDLERS[request.request_type](policy, request)
+
+
+def build_gate(settings: Settings) -> Gate:
+    verifiers: list[Verifier] = []
+    if settings.basic_credentials is not None:
+        verifiers.append(BasicVerifier(settings.basic_credentials))
+    if not verifiers:
+        raise ConfigError(
+            "no authentication is configured (set OKTA_HOOK_BASIC_CREDENTIALS); "
+            "there is no unauthenticated mode"
+        )
+    return Gate(verifiers)
+
+
+def load_app(env: Mapping[str, str]) -> HookApp:
+    """Everything a request needs, built now; a broken configuration yields a refusing app."""
+    try:
+        settings = Settings.from_env(env)
+        policy = load_policy(settings.policy_path)
+        if settings.allowed_email_domains is not None:
+            policy = policy.with_allowed_domains(settings.allowed_email_domains)
+        gate = build_gate(settings)
+    except (ConfigError, PolicyError) as e:
+        logger.error("hook refuses every request: %s", e, extra={"fields": {"event": "config"}})
+        return HookApp(settings=None, gate=None, policy=None, refusal=str(e))
+    try:
+        gate.load()
+    except Unavailable as e:
+        # Sources that can recover (a secret store) are retried per request.
+        logger.error(
+            "credentials not available yet: %s", e.reason, extra={"fields": {"event": "config"}}
+        )
+    logger.info(
+        "hook ready",
+        extra={"fields": {"event": "config", "policy": policy.source, "auth": list(gate.schemes)}},
+    )
+    return HookApp(settings=settings, gate=gate, policy=policy)

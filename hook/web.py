@@ -1,0 +1,73 @@
+"""The HTTP edges: what a request must be before it is read, and how answers are written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flask
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from handlers.models import Decision
+from handlers.response import okta_response
+from hook.errors import HookError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def limit_body_size() -> None:
+    """Make the framework itself refuse larger bodies, including the read it does after us."""
+    if flask.has_app_context():
+        flask.current_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+
+def require_post(request: flask.Request) -> None:
+    if request.method != "POST":
+        raise MethodNotAllowed(f"method {request.method}")
+
+
+def refuse_declared_oversize(request: flask.Request) -> None:
+    """Checks Content-Length only: nothing of the body is read before the caller is known."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"Content-Length {request.content_length}")
+
+
+def read_json_body(request: flask.Request) -> bytes:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(f"Content-Type {request.mimetype[:64]!r}")
+    refuse_declared_oversize(request)
+    try:
+        body = request.stream.read(MAX_BODY_BYTES + 1)
+    except RequestEntityTooLarge:
+        body = b"x" * (MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("chunked body over the limit")
+    return body
+
+
+def json_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> flask.Response:
+    response = flask.Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def decision_response(decision: Decision) -> flask.Response:
+    return json_response(200, okta_response(decision))
+
+
+def error_response(error: HookError) -> flask.Response:
+    body = {"error": {"code": error.code, "message": error.public_message}}
+    return json_response(error.status, body, error.headers())
+
+
+def internal_error_response() -> flask.Response:
+    body = {"error": {"code": "internal", "message": "The hook failed unexpectedly."}}
+    return json_response(500, body)

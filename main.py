@@ -1,0 +1,49 @@
+"""Okta registration inline hook: the Cloud Functions entry point."""
+
+from __future__ import annotations
+
+import os
+
+import flask
+import functions_framework
+
+from handlers.parse import parse_hook_request
+from hook import logs, web
+from hook.app import load_app
+from hook.errors import HookError
+
+# Cold start: everything below runs once per instance, never per request.
+logs.configure()
+web.limit_body_size()
+APP = load_app(os.environ)
+
+
+@functions_framework.http
+def registration_hook(request: flask.Request) -> flask.Response:
+    """Verify the caller, parse Okta's request, decide by requestType, answer in Okta's format."""
+    audit = logs.Audit()
+    trace_project = APP.settings.trace_project if APP.settings else None
+    audit.set(**logs.trace_field(request.headers.get("X-Cloud-Trace-Context"), trace_project))
+    try:
+        web.require_post(request)
+        gate, _ = APP.ready()
+        web.refuse_declared_oversize(request)
+        caller = gate.authenticate(request.headers.get("Authorization"))
+        audit.set(auth=caller.scheme, caller=caller.subject, **caller.details)
+        hook_request = parse_hook_request(web.read_json_body(request))
+        audit.set(eventId=hook_request.event_id, requestType=hook_request.request_type.value)
+        decision = APP.decide(hook_request)
+        audit.set(
+            decision="ALLOW" if decision.allowed else "DENY",
+            reasons=[cause.reason for cause in decision.causes] or None,
+            email_domain=decision.email_domain,
+        )
+        response = web.decision_response(decision)
+    except HookError as error:
+        audit.set(error=error.code, reason=error.reason)
+        response = web.error_response(error)
+    except Exception:
+        logs.logger.exception("unexpected failure", extra={"fields": {"event": "crash"}})
+        response = web.internal_error_response()
+    audit.write(response.status_code)
+    return response
