@@ -14,7 +14,6 @@ from hook.errors import HookError
 
 # Cold start: everything below runs once per instance, never per request.
 logs.configure()
-web.limit_body_size()
 APP = load_app(os.environ)
 
 

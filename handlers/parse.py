@@ -28,7 +28,10 @@ def _no_constants(name: str) -> Any:
 
 def _loads(body: bytes) -> Any:
     try:
-        return json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        # Okta sends UTF-8; json.loads would also guess UTF-16 or UTF-32 from bytes.
+        return json.loads(
+            body.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants
+        )
     except UnicodeDecodeError:
         raise BadRequest("body not UTF-8", public_message="The body is not UTF-8 text.") from None
     except json.JSONDecodeError as e:

@@ -8,9 +8,8 @@ from handlers.policy import Policy
 
 
 def decide(policy: Policy, request: HookRequest) -> Decision:
-    reason = "ATTRIBUTE_NOT_UPDATABLE"
     causes = [
-        Cause(name, reason, policy.message(reason))
+        Cause(name, "ATTRIBUTE_NOT_UPDATABLE", policy.message("ATTRIBUTE_NOT_UPDATABLE"))
         for name in request.submitted
         if name not in policy.updatable
     ]

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bearer", help="an access token to send as Bearer")
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--show-request", action="store_true")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
 
     document = edit(sample_request(args.kind), args.kind, parse_edits(args))
     body = json.dumps(document).encode("utf-8")

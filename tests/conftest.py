@@ -54,10 +54,11 @@ def make_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeClient]:
                 monkeypatch.delenv(name)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        app = functions_framework.create_app(
+        app = functions_framework.create_app(  # type: ignore[no-untyped-call]
             target="registration_hook", source=str(ROOT / "main.py")
         )
-        return app.test_client()
+        test_client: FlaskClient = app.test_client()
+        return test_client
 
     yield make
 

@@ -1,0 +1,82 @@
+"""The audit line: exactly one per request, in Cloud Logging's format, with no personal data."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import BASIC_PASSWORD, MakeClient, basic, post, sample
+
+
+def lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def test_one_audit_line_per_request(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    body = sample("ssr")
+    body["data"]["userProfile"]["employeeNumber"] = "12a4"
+    post(client, body)
+    [entry] = lines(capsys)
+    assert entry["severity"] == "INFO"
+    assert entry["eventId"] == "04Dmt8BcT_aEgM"
+    assert entry["requestType"] == "self.service.registration"
+    assert entry["decision"] == "DENY"
+    assert entry["reasons"] == ["INVALID_EMPLOYEE_NUMBER"]
+    assert entry["auth"] == "basic"
+    assert entry["email_domain"] == "example.com"
+    assert entry["status"] == 200
+    assert isinstance(entry["latency_ms"], float)
+
+
+def test_refusals_are_logged_with_their_reason(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    post(client, sample("ssr"), authorization=basic("okta-test", "wrong"))
+    post(client, b"{", content_type="application/json")
+    refused, malformed = lines(capsys)
+    assert (refused["severity"], refused["status"], refused["error"]) == (
+        "WARNING",
+        401,
+        "unauthenticated",
+    )
+    assert refused["reason"] == "basic: unknown user or wrong password"
+    assert (malformed["status"], malformed["reason"]) == (400, "malformed JSON")
+
+
+def test_trace_context_is_linked(
+    make_client: MakeClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = make_client(
+        OKTA_HOOK_BASIC_CREDENTIALS=f"okta-test:{BASIC_PASSWORD}", GOOGLE_CLOUD_PROJECT="acme-hooks"
+    )
+    capsys.readouterr()
+    trace = "105445aa7843bc8bf206b12000100000"
+    post(client, sample("progressive"), headers={"X-Cloud-Trace-Context": f"{trace}/1;o=1"})
+    post(client, sample("progressive"), headers={"X-Cloud-Trace-Context": "not-a-trace/1;o=1"})
+    linked, unlinked = lines(capsys)
+    assert linked["logging.googleapis.com/trace"] == f"projects/acme-hooks/traces/{trace}"
+    assert "logging.googleapis.com/trace" not in unlinked
+
+
+def test_no_password_or_full_email_in_any_line(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong_password = "Wr0ng-Passw0rd-Value"
+    body = sample("ssr")
+    body["data"]["userProfile"]["email"] = "rosario.jones@evil-example.com"
+    post(client, body)
+    post(client, body, authorization=basic("okta-test", wrong_password))
+    post(client, body, authorization="Basic " + base64.b64encode(b"no colon secret").decode())
+    post(client, b'{"requestType": "x", "data": {"email": "rosario.jones@example.com"}}')
+    out = capsys.readouterr().out
+    for needle in (BASIC_PASSWORD, wrong_password, "no colon secret", "rosario.jones", "Basic "):
+        assert needle not in out
+    assert "evil-example.com" in out  # the domain is logged, the address is not

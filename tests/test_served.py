@@ -1,0 +1,115 @@
+"""The real `functions-framework` server process on loopback, and the preview command against it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from hook import preview
+from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, basic, sample
+from tests.server_support import Served, serve
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    env = {
+        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
+        "OKTA_HOOK_POLICY": str(POLICIES / "ssr_and_progressive.toml"),
+    }
+    with serve(env, tmp_path_factory.mktemp("served")) as server:
+        yield server
+
+
+def headers(authorization: str | None = None) -> dict[str, str]:
+    return {"Content-Type": "application/json", "Authorization": authorization or basic()}
+
+
+def test_progressive_sample_over_http(served: Served) -> None:
+    status, response_headers, body = served.post(
+        json.dumps(sample("progressive")).encode(), headers()
+    )
+    assert status == 200
+    assert response_headers["Content-Type"] == "application/json"
+    assert json.loads(body)["commands"][1] == {
+        "type": "com.okta.user.progressive.profile.update",
+        "value": {"employeeNumber": "1234"},
+    }
+
+
+def test_registration_sample_over_http_is_denied_without_employee_number(served: Served) -> None:
+    status, _, body = served.post(json.dumps(sample("ssr")).encode(), headers())
+    assert status == 200
+    assert json.loads(body)["error"]["errorCauses"][0]["reason"] == "MISSING_ATTRIBUTE"
+
+
+def test_wrong_password_over_http(served: Served) -> None:
+    status, response_headers, body = served.post(
+        json.dumps(sample("ssr")).encode(), headers(basic(BASIC_USER, "nope"))
+    )
+    assert status == 401
+    assert response_headers["WWW-Authenticate"].startswith("Basic ")
+    assert json.loads(body)["error"]["code"] == "unauthenticated"
+
+
+def test_chunked_body_over_the_limit_is_413(served: Served) -> None:
+    url = urlsplit(served.url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    chunks = (b"x" * 8192 for _ in range(20))  # 160 KiB with no Content-Length
+    connection.request("POST", "/", body=chunks, headers=headers(), encode_chunked=True)
+    response = connection.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read())["error"]["code"] == "payload_too_large"
+    connection.close()
+
+
+def test_one_audit_line_per_request_on_stdout(served: Served) -> None:
+    before = served.log().count('"logger": "okta_hook", "auth"')
+    served.post(json.dumps(sample("progressive")).encode(), headers())
+    # The line is flushed by the time the answer is read.
+    after = served.log().count('"logger": "okta_hook", "auth"')
+    assert after == before + 1
+
+
+def test_preview_command(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    auth = f"{BASIC_USER}:{BASIC_PASSWORD}"
+    argv = ["--url", served.url, "--basic", auth, "--employee-number", "1234"]
+    assert preview.main(["registration", *argv]) == 0
+    assert capsys.readouterr().out.strip().endswith("decision: ALLOW")
+
+    argv = ["progressive", "--url", served.url, "--basic", auth, "employeeNumber=12a4"]
+    assert preview.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "decision: DENY" in out
+    assert "data.userProfile.employeeNumber: INVALID_EMPLOYEE_NUMBER" in out
+
+    argv = ["registration", "--url", served.url, "--basic", "x:y"]
+    assert preview.main(argv) == 1
+    assert "no decision: HTTP 401" in capsys.readouterr().out
+
+
+def test_preview_edits_only_the_named_fields() -> None:
+    document = preview.edit(preview.sample_request("registration"), "registration", {"a": None})
+    expected = sample("ssr")
+    expected["data"]["userProfile"]["a"] = None
+    assert document == expected
+
+
+def test_local_example_configuration_is_valid(tmp_path: Path) -> None:
+    # `make run` serves with local.env: it must configure a working hook.
+    env = {}
+    for line in (POLICIES.parent / "local.env").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name] = value
+    user, _, password = env["OKTA_HOOK_BASIC_CREDENTIALS"].partition(":")
+    with serve(env, tmp_path) as server:
+        status, _, body = server.post(
+            json.dumps(sample("progressive")).encode(), headers(basic(user, password))
+        )
+    assert status == 200
+    assert json.loads(body)["commands"][0]["value"] == {"registration": "ALLOW"}
