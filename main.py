@@ -31,6 +31,8 @@ def registration_hook(request: flask.Request) -> flask.Response:
         audit.set(auth=caller.scheme, caller=caller.subject, **caller.details)
         hook_request = parse_hook_request(web.read_json_body(request))
         audit.set(eventId=hook_request.event_id, requestType=hook_request.request_type.value)
+        if APP.recent_events.seen_before(hook_request.event_id):
+            audit.set(retry=True)  # decided again, the same way: decisions hold no state
         decision = APP.decide(hook_request)
         audit.set(
             decision="ALLOW" if decision.allowed else "DENY",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auth.basic import BasicVerifier
 from auth.caller import Verifier
@@ -13,6 +13,7 @@ from handlers.models import Decision, HookRequest, RequestType
 from handlers.policy import Policy, PolicyError, load_policy
 from hook.errors import Unavailable
 from hook.logs import logger
+from hook.retries import RecentEvents
 from hook.settings import ConfigError, Settings
 
 HANDLERS: Mapping[RequestType, Callable[[Policy, HookRequest], Decision]] = {
@@ -27,6 +28,7 @@ class HookApp:
     gate: Gate | None
     policy: Policy | None
     refusal: str | None = None
+    recent_events: RecentEvents = field(default_factory=RecentEvents)
 
     def ready(self) -> tuple[Gate, Policy]:
         if self.gate is None or self.policy is None:

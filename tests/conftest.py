@@ -14,12 +14,14 @@ import functions_framework
 import pytest
 from flask.testing import FlaskClient
 
+from tests import leak_check
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "samples"
 POLICIES = ROOT / "policies"
 
 BASIC_USER = "okta-test"
-BASIC_PASSWORD = "test:password-with-colon"
+BASIC_PASSWORD = leak_check.remember("test:password-with-colon")
 
 Sample = dict[str, Any]
 MakeClient = Callable[..., FlaskClient]
@@ -67,3 +69,16 @@ def make_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeClient]:
 def client(make_client: MakeClient) -> FlaskClient:
     """The default policy (registration and progressive) behind Basic auth."""
     return make_client(OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}")
+
+
+_collector = leak_check.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when any log line of any test holds a credential, a token or an address."""
+    found = leak_check.findings(_collector.lines)
+    if found:
+        print("\nlog lines that leak:\n" + "\n".join(found[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        print(f"\nleak check: {len(_collector.lines)} log lines scanned, none leaks")

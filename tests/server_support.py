@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import leak_check
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,6 +53,7 @@ def serve(env: Mapping[str, str], log_dir: Path, startup_seconds: float = 20.0) 
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_HOOK_")}
     child_env.update(env)
     log_path = log_dir / f"functions-framework-{port}.log"
+    leak_check.SERVER_LOGS.append(log_path)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "functions_framework", "--target", "registration_hook",

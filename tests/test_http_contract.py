@@ -86,7 +86,7 @@ def test_body_just_under_the_limit_is_read(client: FlaskClient) -> None:
         (b'{"requestType": "self.service.registration", "data": {"userProfile": "x"}}', "data.userProfile must be"),
         (b'{"requestType": "progressive.profile", "data": {"userProfileUpdate": []}}', "data.userProfileUpdate must be"),
         (b'{"requestType": "progressive.profile", "data": {"context": {"user": 1}}}', "data.context.user must be"),
-        (b'{"requestType": "progressive.profile", "requestType": "self.service.registration", "data": {}}', "repeats the key"),
+        (b'{"requestType": "progressive.profile", "requestType": "self.service.registration", "data": {}}', "repeats a key"),
         (b'{"requestType": "progressive.profile", "data": {"userProfileUpdate": {"a": NaN}}}', "contains NaN"),
         (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
     ],

@@ -80,3 +80,17 @@ def test_no_password_or_full_email_in_any_line(
     for needle in (BASIC_PASSWORD, wrong_password, "no colon secret", "rosario.jones", "Basic "):
         assert needle not in out
     assert "evil-example.com" in out  # the domain is logged, the address is not
+
+
+def test_a_retried_event_gets_the_same_decision_and_is_marked(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    body = sample("progressive")
+    first, second = post(client, body), post(client, body)
+    other = sample("progressive")
+    other["eventId"] = "another-event"
+    post(client, other)
+    assert first.get_json() == second.get_json()
+    entries = lines(capsys)
+    assert [e.get("retry", False) for e in entries] == [False, True, False]
