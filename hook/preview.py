@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"HTTP {status}")
     try:
-        print(json.dumps(json.loads(text), indent=2))
+        print(json.dumps(json.loads(text), indent=2, ensure_ascii=False))
     except ValueError:
         print(text)
     print(describe(status, text))
