@@ -1,4 +1,4 @@
-"""Helpers for policy feature tests: a hook on a given policy file, its answers and audit lines."""
+"""Support for policy feature tests: a hook on a given policy file, its answers and audit lines."""
 
 from __future__ import annotations
 
