@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: setup run test lint preview clean
+.PHONY: setup run test lint preview check-policy clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,11 @@ lint: setup
 preview: setup
 	set -a && . ./local.env && set +a && \
 	$(BIN)/python -m hook.preview --url http://$(HOST):$(PORT) $(ARGS)
+
+# make check-policy POLICY=policies/example_full.toml (default: every shipped policy)
+POLICY ?= $(wildcard policies/*.toml)
+check-policy: setup
+	$(BIN)/python -m hook.policy_check $(POLICY)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,9 @@ def registration_hook(request: flask.Request) -> flask.Response:
         web.refuse_declared_oversize(request)
         caller = gate.authenticate(request.headers.get("Authorization"))
         audit.set(auth=caller.scheme, caller=caller.subject, **caller.details)
-        hook_request = parse_hook_request(web.read_json_body(request))
+        hook_request = parse_hook_request(
+            web.read_json_body(request), accept_language=request.headers.get("Accept-Language")
+        )
         audit.set(eventId=hook_request.event_id, requestType=hook_request.request_type.value)
         if APP.recent_events.seen_before(hook_request.event_id):
             audit.set(retry=True)  # decided again, the same way: decisions hold no state
@@ -38,6 +40,13 @@ def registration_hook(request: flask.Request) -> flask.Response:
             decision="ALLOW" if decision.allowed else "DENY",
             reasons=[cause.reason for cause in decision.causes] or None,
             email_domain=decision.email_domain,
+            locale=decision.locale,
+            # What shadow-mode rules would have denied: attribute names and codes, never values.
+            shadow_reasons=[
+                {"attribute": cause.attribute, "reason": cause.reason}
+                for cause in decision.shadowed
+            ]
+            or None,
         )
         response = web.decision_response(decision)
     except HookError as error:

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from handlers.policy import AttributeRule, Domains
+from handlers import reasons
+from handlers.domains import Domains
+from handlers.rules import AttributeRule
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Failure:
+    attribute: str
+    reason: str
+    # A failure of a rule in shadow mode: logged as a would-be denial, not enforced.
+    shadow: bool = False
 
 
 def is_blank(value: object) -> bool:
@@ -31,18 +42,26 @@ def email_domain(value: str) -> str | None:
     return domain
 
 
-def check(rule: AttributeRule, value: object, domains: Domains) -> str | None:
-    """None when `value` passes `rule`, else the reason code of the failure."""
+def check(rule: AttributeRule, value: object, domains: Domains) -> Failure | None:
+    """None when `value` passes `rule`, else the failure."""
+
+    def failure(reason: str, shadow: bool = rule.shadow) -> Failure:
+        return Failure(rule.name, reason, shadow)
+
     if not isinstance(value, str):
-        return "INVALID_ATTRIBUTE_TYPE"
+        return failure(reasons.INVALID_ATTRIBUTE_TYPE)
     if rule.max_length is not None and len(value) > rule.max_length:
-        return rule.reason
+        return failure(rule.reason)
     if rule.kind == "email":
         domain = email_domain(value)
         if domain is None:
-            return "INVALID_EMAIL"
+            return failure(reasons.INVALID_EMAIL)
         if not domains.permits(domain):
-            return rule.reason
+            return failure(rule.reason, rule.shadow or domains.shadow)
     if rule.pattern is not None and not rule.pattern.fullmatch(value):
-        return rule.reason
+        return failure(rule.reason)
     return None
+
+
+def missing(rule: AttributeRule) -> Failure:
+    return Failure(rule.name, reasons.MISSING_ATTRIBUTE, rule.shadow)

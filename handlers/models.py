@@ -26,6 +26,8 @@ class HookRequest:
     submitted: Mapping[str, object]
     # Progressive: data.context.user.profile. Registration: empty.
     current_profile: Mapping[str, object] = field(default_factory=dict)
+    # The Accept-Language header of Okta's call, as sent; a source of the person's language.
+    accept_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,7 @@ class Decision:
     updates: Mapping[str, object] = field(default_factory=dict)
     # For the audit line only: the email domain seen, never the address.
     email_domain: str | None = None
+    # Failures of rules in shadow mode: not enforced, logged as what would have been denied.
+    shadowed: tuple[Cause, ...] = ()
+    # The locale of the messages, when there are messages.
+    locale: str | None = None

@@ -53,7 +53,15 @@ def _object_at(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, A
     return value
 
 
-def parse_hook_request(body: bytes) -> HookRequest:
+def _attributes(values: Mapping[str, Any] | None, path: str) -> Mapping[str, Any]:
+    """A profile object whose every key can name an attribute (and so an error's location)."""
+    for key in values or {}:
+        if not key.strip():
+            raise BadRequest("blank attribute name", public_message=f"{path} has a blank key.")
+    return values or {}
+
+
+def parse_hook_request(body: bytes, accept_language: str | None = None) -> HookRequest:
     document = _loads(body)
     if not isinstance(document, dict):
         raise BadRequest("not an object", public_message="The body must be a JSON object.")
@@ -79,11 +87,14 @@ def parse_hook_request(body: bytes) -> HookRequest:
 
     if request_type is RequestType.REGISTRATION:
         # A missing profile is read as empty: every required field then gets its own cause.
-        submitted = _object_at(data, "userProfile", "data.userProfile") or {}
-        return HookRequest(request_type, event_id, submitted)
+        submitted = _attributes(
+            _object_at(data, "userProfile", "data.userProfile"), "data.userProfile"
+        )
+        return HookRequest(request_type, event_id, submitted, accept_language=accept_language)
 
-    submitted = _object_at(data, "userProfileUpdate", "data.userProfileUpdate") or {}
+    path = "data.userProfileUpdate"
+    submitted = _attributes(_object_at(data, "userProfileUpdate", path), path)
     context = _object_at(data, "context", "data.context") or {}
     user = _object_at(context, "user", "data.context.user") or {}
     current = _object_at(user, "profile", "data.context.user.profile") or {}
-    return HookRequest(request_type, event_id, submitted, current)
+    return HookRequest(request_type, event_id, submitted, current, accept_language)

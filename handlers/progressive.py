@@ -1,38 +1,46 @@
-"""Progressive profile: an existing person's new values, checked and echoed back on allow."""
+"""Progressive profile: an existing person's new values, normalised, checked and echoed back on
+allow in `com.okta.user.progressive.profile.update` (never `com.okta.user.profile.update`)."""
 
 from __future__ import annotations
 
-from handlers.checks import check, is_blank
-from handlers.models import Cause, Decision, HookRequest, RequestType
+from handlers import reasons
+from handlers.checks import Failure, check, is_blank, missing
+from handlers.models import Decision, HookRequest, RequestType
+from handlers.normalize import normalize
+from handlers.on_allow import same
 from handlers.policy import Policy
+from handlers.verdict import verdict
 
 
 def decide(policy: Policy, request: HookRequest) -> Decision:
-    causes = [
-        Cause(name, "ATTRIBUTE_NOT_UPDATABLE", policy.message("ATTRIBUTE_NOT_UPDATABLE"))
-        for name in request.submitted
+    submitted, current = request.submitted, request.current_profile
+    failures = [
+        Failure(name, reasons.ATTRIBUTE_NOT_UPDATABLE)
+        for name in submitted
         if name not in policy.updatable
     ]
+    # Only attributes the policy lets a progressive update set are ever sent back.
+    values = {
+        name: normalize(rule.normalize if (rule := policy.attributes.get(name)) else (), value)
+        for name, value in submitted.items()
+        if name in policy.updatable
+    }
     for name, rule in policy.attributes.items():
-        if name in request.submitted and name not in policy.updatable:
+        if name in submitted and name not in policy.updatable:
             continue  # one cause per field is enough
-        value = request.submitted.get(name)
+        value = values.get(name)
         if is_blank(value):
             # Required here means: after this update the profile holds a value.
-            already_set = not is_blank(request.current_profile.get(name))
-            if RequestType.PROGRESSIVE in rule.required and not already_set:
-                causes.append(Cause(name, "MISSING_ATTRIBUTE", policy.message("MISSING_ATTRIBUTE")))
+            if RequestType.PROGRESSIVE in rule.required and is_blank(current.get(name)):
+                failures.append(missing(rule))
             continue
-        reason = check(rule, value, policy.domains)
-        if reason is not None:
-            causes.append(Cause(name, reason, policy.message(reason)))
-    if causes:
-        return Decision(
-            request_type=RequestType.PROGRESSIVE,
-            allowed=False,
-            causes=tuple(causes),
-            summary=policy.message("DENIED"),
-        )
-    return Decision(
-        request_type=RequestType.PROGRESSIVE, allowed=True, updates=dict(request.submitted)
-    )
+        failure = check(rule, value, policy.domains)
+        if failure is not None:
+            failures.append(failure)
+    updates = dict(values)
+    for assignment in policy.assignments_for(RequestType.PROGRESSIVE):
+        value = assignment.value_for(values)
+        target = assignment.target
+        if value is not None and (target in submitted or not same(value, current.get(target))):
+            updates[target] = value
+    return verdict(policy, request, failures, updates)

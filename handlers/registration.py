@@ -1,30 +1,39 @@
-"""Self-service registration: a new person's form values, checked against every rule."""
+"""Self-service registration: a new person's form values, normalised and checked against every
+rule; on allow, the values that change go back in `com.okta.user.profile.update`."""
 
 from __future__ import annotations
 
-from handlers.checks import check, email_domain, is_blank
-from handlers.models import Cause, Decision, HookRequest, RequestType
+from handlers.checks import Failure, check, email_domain, is_blank, missing
+from handlers.models import Decision, HookRequest, RequestType
+from handlers.normalize import normalize
+from handlers.on_allow import same
 from handlers.policy import Policy
+from handlers.verdict import verdict
 
 
 def decide(policy: Policy, request: HookRequest) -> Decision:
-    causes: list[Cause] = []
+    submitted = request.submitted
+    values = dict(submitted)  # as they will be stored: normalised where a rule says so
+    failures: list[Failure] = []
     seen_domain = None
     for name, rule in policy.attributes.items():
-        value = request.submitted.get(name)
+        value = normalize(rule.normalize, submitted.get(name))
+        if name in submitted:
+            values[name] = value
         if is_blank(value):
             if RequestType.REGISTRATION in rule.required:
-                causes.append(Cause(name, "MISSING_ATTRIBUTE", policy.message("MISSING_ATTRIBUTE")))
+                failures.append(missing(rule))
             continue
         if rule.kind == "email" and isinstance(value, str):
             seen_domain = email_domain(value)
-        reason = check(rule, value, policy.domains)
-        if reason is not None:
-            causes.append(Cause(name, reason, policy.message(reason)))
-    return Decision(
-        request_type=RequestType.REGISTRATION,
-        allowed=not causes,
-        causes=tuple(causes),
-        summary=policy.message("DENIED") if causes else "",
-        email_domain=seen_domain,
-    )
+        failure = check(rule, value, policy.domains)
+        if failure is not None:
+            failures.append(failure)
+    # Okta stores what was submitted: send only what differs from it.
+    updates = {name: v for name, v in values.items() if not same(v, submitted[name])}
+    for assignment in policy.assignments_for(RequestType.REGISTRATION):
+        value = assignment.value_for(values)
+        target = assignment.target
+        if value is not None and (target not in submitted or not same(value, submitted[target])):
+            updates[target] = value
+    return verdict(policy, request, failures, updates, seen_domain)

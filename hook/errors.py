@@ -81,3 +81,11 @@ class Unavailable(HookError):
     status = 503
     code = "unavailable"
     public_message = "The hook is not available."
+
+
+class ContractViolation(HookError):
+    """The hook's own answer breaks Okta's response contract: never sent, logged as a 500."""
+
+    status = 500
+    code = "internal"
+    public_message = "The hook failed unexpectedly."

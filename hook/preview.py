@@ -3,6 +3,7 @@
 python -m hook.preview registration --email someone@example.com --employee-number 1234
 python -m hook.preview progressive --employee-number 12a4 nickName=Ro
 python -m hook.preview registration 'employeeNumber:=null'     # a JSON value after :=
+python -m hook.preview registration locale=fr_FR --accept-language 'fr-CH, fr;q=0.9'
 """
 
 from __future__ import annotations
@@ -74,11 +75,15 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
-def send(url: str, body: bytes, auth: str | None, timeout: float) -> tuple[int, str]:
+def send(
+    url: str, body: bytes, auth: str | None, timeout: float, accept_language: str | None = None
+) -> tuple[int, str]:
     request = urllib.request.Request(url, data=body, method="POST")
     request.add_header("Content-Type", "application/json")
     if auth:
         request.add_header("Authorization", auth)
+    if accept_language:
+        request.add_header("Accept-Language", accept_language)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read().decode("utf-8", "replace")
@@ -98,10 +103,17 @@ def describe(status: int, text: str) -> str:
             if c.get("type") == "com.okta.action.update"
         ]
         causes = document.get("error", {}).get("errorCauses", [])
+        updates = [
+            (name, value)
+            for c in commands
+            if c.get("type") != "com.okta.action.update"
+            for name, value in c["value"].items()
+        ]
     except (ValueError, AttributeError, KeyError, TypeError):
         return "no decision: the answer is not Okta's format"
     lines = [f"decision: {actions[-1] if actions else 'none'}"]
     lines += [f"  {c.get('location')}: {c.get('reason')}: {c.get('errorSummary')}" for c in causes]
+    lines += [f"  sets {name} = {json.dumps(value, ensure_ascii=False)}" for name, value in updates]
     return "\n".join(lines)
 
 
@@ -120,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "--basic", help="user:password (default: the first line of OKTA_HOOK_BASIC_CREDENTIALS)"
     )
     parser.add_argument("--bearer", help="an access token to send as Bearer")
+    parser.add_argument("--accept-language", help="an Accept-Language header to send")
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--show-request", action="store_true")
     args = parser.parse_intermixed_args(argv)
@@ -129,13 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.show_request:
         print(json.dumps(document, indent=2))
     try:
-        status, text = send(args.url, body, authorization(args), args.timeout)
+        status, text = send(args.url, body, authorization(args), args.timeout, args.accept_language)
     except (urllib.error.URLError, OSError) as e:
         print(f"cannot reach {args.url}: {e}", file=sys.stderr)
         return 2
     print(f"HTTP {status}")
     try:
-        print(json.dumps(json.loads(text), indent=2))
+        print(json.dumps(json.loads(text), indent=2, ensure_ascii=False))
     except ValueError:
         print(text)
     print(describe(status, text))

@@ -7,6 +7,7 @@ from typing import Any
 
 import flask
 
+from handlers.contract import checked_body
 from handlers.models import Decision
 from handlers.response import okta_response
 from hook.errors import HookError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
@@ -37,13 +38,11 @@ def read_json_body(request: flask.Request) -> bytes:
 
 
 def json_response(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    status: int, body: dict[str, Any] | bytes, headers: dict[str, str] | None = None
 ) -> flask.Response:
-    response = flask.Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        status=status,
-        mimetype="application/json",
-    )
+    if not isinstance(body, bytes):
+        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    response = flask.Response(body, status=status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -51,7 +50,8 @@ def json_response(
 
 
 def decision_response(decision: Decision) -> flask.Response:
-    return json_response(200, okta_response(decision))
+    """Okta's answer, sent only once it passes the response contract (else `ContractViolation`)."""
+    return json_response(200, checked_body(okta_response(decision), decision.request_type))
 
 
 def error_response(error: HookError) -> flask.Response:

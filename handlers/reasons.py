@@ -1,0 +1,29 @@
+"""The reason codes the handlers emit by themselves, each with its built-in (English) message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+DENIED = "DENIED"
+MISSING_ATTRIBUTE = "MISSING_ATTRIBUTE"
+INVALID_ATTRIBUTE_TYPE = "INVALID_ATTRIBUTE_TYPE"
+INVALID_ATTRIBUTE = "INVALID_ATTRIBUTE"
+INVALID_EMAIL = "INVALID_EMAIL"
+INVALID_EMAIL_DOMAIN = "INVALID_EMAIL_DOMAIN"
+ATTRIBUTE_NOT_UPDATABLE = "ATTRIBUTE_NOT_UPDATABLE"
+
+# The one table of built-in codes: a handler emits these or a policy rule's own `reason`.
+BUILTIN_MESSAGES: Mapping[str, str] = MappingProxyType(
+    {
+        DENIED: "We couldn't complete your request. Please review the highlighted fields.",
+        MISSING_ATTRIBUTE: "This field is required.",
+        INVALID_ATTRIBUTE_TYPE: "This field has a value of the wrong kind.",
+        INVALID_ATTRIBUTE: "This field has an invalid value.",
+        INVALID_EMAIL: "Enter a valid email address.",
+        INVALID_EMAIL_DOMAIN: "This email domain is not allowed to register.",
+        ATTRIBUTE_NOT_UPDATABLE: "This field cannot be updated here.",
+    }
+)
+BUILTIN_REASONS = frozenset(BUILTIN_MESSAGES)
+BUILTIN_LOCALE = "en"

@@ -1,0 +1,39 @@
+"""Check policy files before they are deployed, and say what each one allows and denies.
+
+python -m hook.policy_check policies/example_full.toml [more.toml ...]
+
+Exit status 0 when every file is a valid policy; 1 when one is not (the error names its line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from handlers.policy import PolicyError, load_policy
+from hook.policy_summary import describe
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m hook.policy_check",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    args = parser.parse_args(argv)
+    invalid = 0
+    for path in args.files:
+        try:
+            policy = load_policy(path)
+        except PolicyError as e:
+            print(f"{e}\n{path}: INVALID", file=sys.stderr)
+            invalid += 1
+            continue
+        print("\n".join(describe(policy)))
+    return 1 if invalid else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
