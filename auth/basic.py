@@ -10,6 +10,7 @@ from base64 import b64decode
 
 from auth.caller import Caller
 from hook.errors import Unauthenticated, Unavailable
+from hook.logs import logger
 from hook.secret_values import Secret, SecretSource
 
 CHALLENGE = 'Basic realm="okta-registration-hook", charset="UTF-8"'
@@ -50,6 +51,7 @@ class BasicVerifier:
         self._source = source
         self._lock = threading.Lock()
         self._parsed_from: Secret | None = None
+        self._rejected: Secret | None = None
         self._pairs: tuple[tuple[bytes, bytes], ...] = ()
 
     def __repr__(self) -> str:
@@ -64,11 +66,21 @@ class BasicVerifier:
         if secret is self._parsed_from:
             return self._pairs
         with self._lock:
-            if secret is not self._parsed_from:
+            if secret is not self._parsed_from and secret is not self._rejected:
                 try:
                     self._pairs = parse_credentials(secret.reveal())
                 except CredentialsFormatError as e:
-                    raise Unavailable(f"{self._source.setting}: {e}") from None
+                    if self._parsed_from is None:
+                        raise Unavailable(f"{self._source.setting}: {e}") from None
+                    # A malformed new version must not lock Okta out: keep the last good one.
+                    self._rejected = secret
+                    logger.error(
+                        "%s: new value refused, the previous one stays: %s",
+                        self._source.setting,
+                        e,
+                        extra={"fields": {"event": "secret", "setting": self._source.setting}},
+                    )
+                    return self._pairs
                 self._parsed_from = secret
             return self._pairs
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auth.caller import Caller, Verifier
-from hook.errors import Unauthenticated
+from hook.errors import Unauthenticated, Unavailable
 
 MAX_AUTHORIZATION_CHARS = 16384
 
@@ -23,8 +23,15 @@ class Gate:
 
     def load(self) -> None:
         """Warm every verifier at cold start, so the first request does not pay for it."""
+        failures = []
         for verifier in self._by_scheme.values():
-            verifier.load()
+            # One store that cannot be read must not leave the others unread.
+            try:
+                verifier.load()
+            except Unavailable as e:
+                failures.append(e.reason)
+        if failures:
+            raise Unavailable("; ".join(failures))
 
     def authenticate(self, authorization: str | None) -> Caller:
         if not authorization or not authorization.strip():

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hook.secret_cache import Clock, Reader, RefreshingSecret
+from hook.secret_files import SecretFile
+from hook.secret_manager import SecretManagerVersion, parse_endpoint
 from hook.secret_values import SecretSource, StaticSecret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = PROJECT_ROOT / "policies" / "ssr_and_progressive.toml"
+
+# Every secret-valued setting; each can be given as NAME (the value), NAME_SECRET (a Secret
+# Manager version) or NAME_FILE (a mounted file). See "Secrets" in the README.
+SECRET_SETTINGS = (
+    "OKTA_HOOK_BASIC_CREDENTIALS",
+    "OKTA_HOOK_JWKS",
+    "OKTA_HOOK_JWT_HMAC_SECRET",
+)
+DEFAULT_SECRET_REFRESH_SECONDS = 300.0
 
 
 class ConfigError(Exception):
@@ -33,12 +47,57 @@ class Settings:
         )
 
 
-def secret_source(env: Mapping[str, str], name: str) -> SecretSource | None:
-    """The source of a secret-valued setting, or None when it is not set."""
-    value = env.get(name)
-    if value is None or not value.strip():
+def secret_source(
+    env: Mapping[str, str], name: str, *, clock: Clock = time.monotonic
+) -> SecretSource | None:
+    """The source of a secret-valued setting, or None when it is not set: the value itself
+    in NAME, a Secret Manager version in NAME_SECRET, or a mounted file in NAME_FILE."""
+    refresh_seconds = _refresh_seconds(env)
+    endpoint = _secret_manager_endpoint(env)
+    forms = (name, f"{name}_SECRET", f"{name}_FILE")
+    given = {form: env[form].strip() for form in forms if env.get(form, "").strip()}
+    if len(given) > 1:
+        raise ConfigError(f"{name} is given {len(given)} ways ({', '.join(given)}); set one")
+    if not given:
         return None
-    return StaticSecret(name, value)
+    (form, text), *_ = given.items()
+    if form == name:
+        return StaticSecret(name, env[name])
+    reader: Reader
+    try:
+        if form == f"{name}_SECRET":
+            reader = SecretManagerVersion(name, text, endpoint)
+        else:
+            reader = SecretFile(name, Path(text))
+    except ValueError as e:
+        # The message never echoes the text: it may be the value, set in the wrong variable.
+        raise ConfigError(f"{form}: {e}") from None
+    return RefreshingSecret(reader, refresh_seconds=refresh_seconds, clock=clock)
+
+
+def _refresh_seconds(env: Mapping[str, str]) -> float:
+    name = "OKTA_HOOK_SECRET_REFRESH_SECONDS"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return DEFAULT_SECRET_REFRESH_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ConfigError(f"{name} must be a number of seconds above 0, not {raw[:32]!r}")
+    return seconds
+
+
+def _secret_manager_endpoint(env: Mapping[str, str]) -> str | None:
+    name = "OKTA_HOOK_SECRET_MANAGER_ENDPOINT"
+    raw = env.get(name, "")
+    if not raw.strip():
+        return None
+    try:
+        return parse_endpoint(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name}: {e}") from None
 
 
 def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
