@@ -201,6 +201,18 @@ force_okta_update=0
 dry_run=${DEPLOY_DRY_RUN:-0}
 force_deploy=${DEPLOY_FORCE:-0}
 
+# A switch from the environment: 1/true/yes or 0/false/no, never silently something else.
+switch() {
+  case ${!1} in
+    1 | true | yes) printf -v "$1" 1 ;;
+    0 | false | no) printf -v "$1" 0 ;;
+    *) die "$2=${!1}: use 1 or 0" ;;
+  esac
+}
+switch create_okta_hook DEPLOY_CREATE_OKTA_HOOK
+switch dry_run DEPLOY_DRY_RUN
+switch force_deploy DEPLOY_FORCE
+
 while (($#)); do
   option=$1
   value=""

@@ -349,6 +349,17 @@ def test_dry_run_shows_the_environment_and_the_expected_url(cloud: FakeCloud) ->
     assert PASSWORD not in everything_recorded(cloud)
 
 
+def test_dry_run_can_be_asked_for_in_the_environment(cloud: FakeCloud) -> None:
+    run = ok(cloud.deploy_basic(DEPLOY_DRY_RUN="true"))
+    assert changing(cloud.commands()) == []
+    assert "Dry run: 6 change(s) would be made; nothing was changed." in run.stdout
+
+
+def test_a_switch_that_is_neither_on_nor_off_is_refused(cloud: FakeCloud) -> None:
+    refused(cloud.deploy_basic(DEPLOY_DRY_RUN="maybe"), "DEPLOY_DRY_RUN=maybe: use 1 or 0")
+    assert cloud.gcloud_calls() == []
+
+
 def test_dry_run_after_a_deploy_plans_nothing(cloud: FakeCloud) -> None:
     ok(cloud.deploy_basic())
     run = ok(cloud.deploy_basic("--dry-run"))
@@ -489,6 +500,19 @@ def test_create_okta_hook_sends_the_real_header_to_okta_only(cloud: FakeCloud) -
     recorded = everything_recorded(cloud)
     for secret in (OKTA_TOKEN, PASSWORD, expected.split()[1]):
         assert secret not in recorded
+
+
+def test_the_stored_credentials_are_sent_to_okta_when_no_file_is_given(cloud: FakeCloud) -> None:
+    ok(cloud.deploy_basic())
+    run = ok(
+        cloud.deploy("--project", PROJECT, "--region", REGION, "--create-okta-hook", **OKTA_ENV)
+    )
+    [hook] = cloud.okta()["hooks"]
+    expected = "Basic " + base64.b64encode(CREDENTIALS.strip().encode()).decode()
+    assert hook["channel"]["config"]["authScheme"]["value"] == expected
+    assert "created in Okta" in run.stdout
+    assert PASSWORD not in everything_recorded(cloud)
+    assert expected.split()[1] not in everything_recorded(cloud)
 
 
 def test_create_okta_hook_twice_leaves_okta_alone(cloud: FakeCloud) -> None:
