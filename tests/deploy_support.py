@@ -1,0 +1,191 @@
+"""Running deploy.sh against fake `gcloud` and `curl` in a copy of the checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+# What deploy.sh needs of the checkout; tests and local files stay behind.
+CHECKOUT_FILES = ("deploy.sh", ".gcloudignore", "main.py", "requirements.txt")
+CHECKOUT_DIRS = ("auth", "handlers", "hook", "policies", "tools")
+
+PROJECT = "hook-project-1"
+REGION = "europe-west1"
+FUNCTION = "okta-registration-hook"
+SA_EMAIL = f"{FUNCTION}@{PROJECT}.iam.gserviceaccount.com"
+BASIC_SECRET = f"{FUNCTION}-basic-credentials"
+OKTA_ORG = "https://example.okta.com"
+OKTA_TOKEN = "00okta-api-token-for-tests-only-Zq81"
+# Distinctive values, so that a leak anywhere is found by a plain substring search.
+PASSWORD = "s3cret-pw-Qx7v"
+CREDENTIALS = f"okta:{PASSWORD}\n"
+CLIENT_SECRET = "client-secret-Wm4kP9"
+
+APIS = [
+    "cloudfunctions.googleapis.com",
+    "run.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "secretmanager.googleapis.com",
+    "iam.googleapis.com",
+]
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class FakeCloud:
+    """A checkout copy, a project in fake gcloud, an Okta org in fake curl, and their logs."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        base.mkdir(parents=True, exist_ok=True)
+        self.checkout = base / "checkout"
+        self.checkout.mkdir()
+        for name in CHECKOUT_FILES:
+            shutil.copy2(ROOT / name, self.checkout / name)
+        for name in CHECKOUT_DIRS:
+            shutil.copytree(
+                ROOT / name, self.checkout / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        self.bin = base / "bin"
+        self.bin.mkdir()
+        for tool, script in (("gcloud", "fake_gcloud.py"), ("curl", "fake_curl.py")):
+            shim = self.bin / tool
+            shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{TESTS / script}" "$@"\n')
+            shim.chmod(0o755)
+        self.gcloud_state = base / "gcloud-state.json"
+        self.okta_state = base / "okta-state.json"
+        self.gcloud_log = base / "gcloud.log"
+        self.curl_log = base / "curl.log"
+        self.gcloud_state.write_text(
+            json.dumps(
+                {
+                    "project": PROJECT,
+                    "account": "deployer@example.com",
+                    "enabled_services": [],
+                    "service_accounts": {},
+                    "secrets": {},
+                    "functions": {},
+                }
+            )
+        )
+        self.okta_state.write_text(json.dumps({"org": OKTA_ORG, "token": OKTA_TOKEN}))
+        self.gcloud_log.touch()
+        self.curl_log.touch()
+        self.runs: list[Run] = []
+
+    def write(self, name: str, text: str) -> Path:
+        """A file outside the checkout (where secret files belong)."""
+        path = self.base / name
+        path.write_text(text)
+        return path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("OKTA_", "DEPLOY_", "GOOGLE_", "CLOUDSDK_"))
+        }
+        env.update(
+            PATH=f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            PYTHON=sys.executable,
+            HOME=str(self.base),
+            TMPDIR=str(self.base),
+            FAKE_GCLOUD_STATE=str(self.gcloud_state),
+            FAKE_GCLOUD_LOG=str(self.gcloud_log),
+            FAKE_OKTA_STATE=str(self.okta_state),
+            FAKE_CURL_LOG=str(self.curl_log),
+        )
+        env.update(extra)
+        return env
+
+    def deploy(self, *args: str, stdin: str | None = None, **env: str) -> Run:
+        """Run deploy.sh from the directory above the checkout, as a user would."""
+        done = subprocess.run(
+            ["bash", str(self.checkout / "deploy.sh"), *args],
+            cwd=self.base,
+            env=self.env(**env),
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        run = Run(done.returncode, done.stdout, done.stderr)
+        self.runs.append(run)
+        return run
+
+    def deploy_basic(self, *args: str, credentials: str = CREDENTIALS, **env: str) -> Run:
+        path = self.write("basic.txt", credentials)
+        return self.deploy(
+            "--project", PROJECT, "--region", REGION, "--basic-credentials-file", str(path),
+            *args, **env,
+        )  # fmt: skip
+
+    def gcloud_calls(self) -> list[dict[str, Any]]:
+        return _lines(self.gcloud_log)
+
+    def curl_calls(self) -> list[dict[str, Any]]:
+        return _lines(self.curl_log)
+
+    def commands(self) -> list[list[str]]:
+        """Each gcloud call's argv after `gcloud`."""
+        return [call["argv"][1:] for call in self.gcloud_calls()]
+
+    def state(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.gcloud_state.read_text())
+        return data
+
+    def okta(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.okta_state.read_text())
+        return data
+
+    def forget_calls(self) -> None:
+        self.gcloud_log.write_text("")
+        self.curl_log.write_text("")
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def flag(argv: list[str], name: str) -> str:
+    """The value of `--name value` or `--name=value` in an argv."""
+    for i, arg in enumerate(argv):
+        if arg == name:
+            return argv[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    raise AssertionError(f"{name} not in {argv}")
+
+
+# Commands that change something in the project, by their leading words.
+CHANGING = (
+    ("services", "enable"),
+    ("iam", "service-accounts", "create"),
+    ("secrets", "create"),
+    ("secrets", "versions", "add"),
+    ("secrets", "add-iam-policy-binding"),
+    ("projects", "add-iam-policy-binding"),
+    ("functions", "deploy"),
+)
+
+
+def changing(commands: list[list[str]]) -> list[list[str]]:
+    return [c for c in commands if any(c[: len(words)] == list(words) for words in CHANGING)]

@@ -1,0 +1,277 @@
+"""A stand-in for `gcloud` in deploy.sh's tests: records each call, answers like gcloud would.
+
+Run as `python fake_gcloud.py ARGS...` by a `gcloud` shim on PATH. The project's state (APIs,
+service accounts, secrets, functions) lives in the JSON file named by FAKE_GCLOUD_STATE; every
+call is appended to FAKE_GCLOUD_LOG as one JSON line: its argv, and the standard input or
+env-vars file it was given.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+VALUE_FLAGS = {
+    "--project", "--format", "--filter", "--region", "--secret", "--replication-policy",
+    "--labels", "--member", "--role", "--display-name", "--runtime", "--source", "--entry-point",
+    "--ingress-settings", "--service-account", "--timeout", "--memory", "--cpu", "--concurrency",
+    "--min-instances", "--max-instances", "--env-vars-file", "--update-labels",
+    "--build-service-account", "--data-file",
+}  # fmt: skip
+PROJECT_NUMBER = "123456789012"
+
+State = dict[str, Any]
+
+
+class Failure(Exception):
+    """gcloud's error: printed on stderr, exit status 1."""
+
+
+def parse(argv: list[str]) -> tuple[list[str], dict[str, str], set[str]]:
+    """Positional words, flags with values, and flags without."""
+    words: list[str] = []
+    values: dict[str, str] = {}
+    switches: set[str] = set()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("--") and "=" in arg:
+            name, _, value = arg.partition("=")
+            values[name] = value
+        elif arg in VALUE_FLAGS:
+            values[arg] = argv[i + 1]
+            i += 1
+        elif arg.startswith("--"):
+            switches.add(arg)
+        else:
+            words.append(arg)
+        i += 1
+    return words, values, switches
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    state_path = Path(os.environ["FAKE_GCLOUD_STATE"])
+    state: State = json.loads(state_path.read_text())
+    entry: dict[str, Any] = {"argv": ["gcloud", *argv]}
+    try:
+        code = run(argv, state, entry)
+    except Failure as e:
+        print(f"ERROR: (gcloud) {e}", file=sys.stderr)
+        code = 1
+    entry["status"] = code
+    with open(os.environ["FAKE_GCLOUD_LOG"], "a", encoding="utf-8") as log:
+        log.write(json.dumps(entry) + "\n")
+    state_path.write_text(json.dumps(state, indent=2))
+    return code
+
+
+def run(argv: list[str], state: State, entry: dict[str, Any]) -> int:
+    words, values, switches = parse(argv)
+    project = values.get("--project", "")
+    if words[:2] == ["auth", "list"]:
+        print(state.get("account", ""))
+        return 0
+    if words[:1] == ["meta"] and words[1] == "list-files-for-upload":
+        if state.get("meta_missing"):
+            raise Failure("Invalid choice: 'list-files-for-upload'.")
+        for name in upload_list(Path(words[2] if len(words) > 2 else ".")):
+            print(name)
+        return 0
+    if project != state["project"]:
+        raise Failure(f"PERMISSION_DENIED: no access to project [{project}]")
+    group = words[0]
+    if group == "services":
+        return services(words, switches, state)
+    if group == "iam":
+        return service_accounts(words, values, state)
+    if group == "secrets":
+        return secrets(words, values, state, entry)
+    if group == "functions":
+        return functions(words, values, switches, state, entry)
+    if group == "projects":
+        state.setdefault("project_bindings", []).append(values)
+        return 0
+    raise Failure(f"fake gcloud does not know: {' '.join(argv)}")
+
+
+def services(words: list[str], switches: set[str], state: State) -> int:
+    enabled: list[str] = state.setdefault("enabled_services", [])
+    if words[1] == "list" and "--enabled" in switches:
+        print("\n".join(enabled))
+        return 0
+    if words[1] == "enable":
+        enabled.extend(api for api in words[2:] if api not in enabled)
+        return 0
+    raise Failure("unknown services command")
+
+
+def service_accounts(words: list[str], values: dict[str, str], state: State) -> int:
+    accounts: dict[str, Any] = state.setdefault("service_accounts", {})
+    verb, name = words[2], words[3]
+    if verb == "describe":
+        if name not in accounts:
+            raise Failure(f"NOT_FOUND: Unknown service account [{name}]")
+        print(name)
+        return 0
+    if verb == "create":
+        email = f"{name}@{state['project']}.iam.gserviceaccount.com"
+        if email in accounts:
+            raise Failure(f"ALREADY_EXISTS: Service account {email} already exists")
+        accounts[email] = {"displayName": values.get("--display-name", "")}
+        return 0
+    raise Failure("unknown service-accounts command")
+
+
+def secrets(words: list[str], values: dict[str, str], state: State, entry: dict[str, Any]) -> int:
+    store: dict[str, Any] = state.setdefault("secrets", {})
+    if words[1] == "versions":
+        return versions(words, values, store, entry)
+    verb, name = words[1], words[2]
+    if verb == "create":
+        if name in store:
+            raise Failure(f"ALREADY_EXISTS: Secret [{name}] already exists")
+        if values.get("--replication-policy") != "automatic":
+            raise Failure("a replication policy is needed")
+        store[name] = {"labels": values.get("--labels", ""), "versions": [], "bindings": []}
+        return 0
+    if name not in store:
+        raise Failure(f"NOT_FOUND: Secret [{name}] not found or has no versions")
+    secret = store[name]
+    if verb == "describe":
+        print(f"projects/{PROJECT_NUMBER}/secrets/{name}")
+        return 0
+    if verb == "get-iam-policy":
+        assert values.get("--format") == "json", "the policy is read as JSON"
+        policy: dict[str, Any] = {"etag": "BwXfake="}
+        if secret["bindings"]:
+            policy["bindings"] = secret["bindings"]
+        print(json.dumps(policy, indent=2))
+        return 0
+    if verb == "add-iam-policy-binding":
+        member, role = values["--member"], values["--role"]
+        email = member.removeprefix("serviceAccount:")
+        if email not in state.get("service_accounts", {}):
+            raise Failure(f"INVALID_ARGUMENT: Service account {email} does not exist.")
+        for binding in secret["bindings"]:
+            if binding["role"] == role:
+                if member not in binding["members"]:
+                    binding["members"].append(member)
+                break
+        else:
+            secret["bindings"].append({"role": role, "members": [member]})
+        return 0
+    raise Failure("unknown secrets command")
+
+
+def versions(words: list[str], values: dict[str, str], store: dict[str, Any], entry: Any) -> int:
+    verb = words[2]
+    name = words[3] if verb == "add" else values["--secret"]
+    if name not in store:
+        raise Failure(f"NOT_FOUND: Secret [{name}] not found")
+    held: list[str] = store[name]["versions"]
+    if verb == "add":
+        assert values.get("--data-file") == "-", "the value comes on standard input"
+        data = sys.stdin.read()
+        entry["stdin"] = data
+        held.append(data)
+        print(f"Created version [{len(held)}] of the secret [{name}].", file=sys.stderr)
+        return 0
+    assert words[3] == "latest"
+    if not held:
+        raise Failure(f"NOT_FOUND: Secret Version [projects/{PROJECT_NUMBER}/secrets/{name}]")
+    if verb == "access":
+        sys.stdout.write(held[-1])
+        return 0
+    if verb == "describe":
+        print(f"projects/{PROJECT_NUMBER}/secrets/{name}/versions/{len(held)}")
+        return 0
+    raise Failure("unknown versions command")
+
+
+def functions(
+    words: list[str], values: dict[str, str], switches: set[str], state: State, entry: Any
+) -> int:
+    deployed: dict[str, Any] = state.setdefault("functions", {})
+    verb, name = words[1], words[2]
+    if verb == "describe":
+        if name not in deployed:
+            raise Failure(f"NOT_FOUND: Resource 'projects/{state['project']}/.../{name}'")
+        function = deployed[name]
+        fields = {
+            "value(labels.okta-hook-config)": function["labels"].get("okta-hook-config", ""),
+            "value(serviceConfig.uri)": function["uri"],
+        }
+        print(fields[values["--format"]])
+        return 0
+    if verb == "deploy":
+        env_text = Path(values["--env-vars-file"]).read_text()
+        entry["env_vars_file"] = env_text
+        if values["--service-account"] not in state.get("service_accounts", {}):
+            raise Failure("INVALID_ARGUMENT: the service account does not exist")
+        labels = dict(item.split("=", 1) for item in values["--update-labels"].split(","))
+        old = deployed.get(name, {"labels": {}})
+        deployed[name] = {
+            "labels": {**old["labels"], **labels},
+            "uri": f"https://{name}-x7k2q9-uc.a.run.app",
+            "flags": values,
+            "switches": sorted(switches),
+            "env": env_text,
+        }
+        return 0
+    raise Failure("unknown functions command")
+
+
+def matches(relative: str, pattern: str, anchored: bool) -> bool:
+    """gitignore matching: `*` never crosses a `/`; a pattern with no `/` names any level."""
+    if not anchored:
+        return fnmatch.fnmatchcase(relative.rsplit("/", 1)[-1], pattern)
+    parts, wanted = relative.split("/"), pattern.split("/")
+    return len(parts) == len(wanted) and all(map(fnmatch.fnmatchcase, parts, wanted))
+
+
+def upload_list(root: Path) -> list[str]:
+    """The files gcloud would upload, by the gitignore-style rules of .gcloudignore."""
+    rules = []
+    for raw in (root / ".gcloudignore").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        pattern = line.lstrip("!")
+        dir_only = pattern.endswith("/")
+        pattern = pattern.rstrip("/")
+        anchored = "/" in pattern
+        rules.append((negated, pattern.lstrip("/"), dir_only, anchored))
+
+    def ignored(relative: str, is_dir: bool) -> bool:
+        verdict = False
+        for negated, pattern, dir_only, anchored in rules:
+            if dir_only and not is_dir:
+                continue
+            if matches(relative, pattern, anchored):
+                verdict = not negated
+        return verdict
+
+    found: list[str] = []
+
+    def walk(directory: Path, prefix: str) -> None:
+        for child in sorted(directory.iterdir()):
+            relative = prefix + child.name
+            if ignored(relative, child.is_dir()):
+                continue
+            if child.is_dir():
+                walk(child, relative + "/")
+            else:
+                found.append(relative)
+
+    walk(root, "")
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tools deploy.sh runs with the project's Python; never uploaded with the function."""
