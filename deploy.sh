@@ -432,26 +432,15 @@ command -v "$PYTHON" >/dev/null || die "no Python ($PYTHON): set PYTHON to Pytho
 
 # The policy check. One command, so that a dedicated policy checker can take its place.
 check_policy() {
-  "$PYTHON" -c '
-import sys
-from pathlib import Path
-from handlers.policy import PolicyError, load_policy
-try:
-    policy = load_policy(Path(sys.argv[1]))
-    domains = [d.strip() for d in sys.argv[2].split(",") if d.strip()]
-    if sys.argv[2].strip() and not domains:
-        raise PolicyError("OKTA_HOOK_ALLOWED_EMAIL_DOMAINS names nothing")
-    if domains:
-        policy.with_allowed_domains(domains)
-except PolicyError as e:
-    sys.exit(f"{e}")
-' "$1" "$2"
+  # The same check as `make check-policy`; on success it prints what the policy allows and denies.
+  "$PYTHON" -m hook.policy_check --allowed-email-domains "$2" "$1"
 }
 
 step "Checking the configuration"
 reason=$(check_policy "$POLICY" "$ALLOWED_EMAIL_DOMAINS" 2>&1) ||
   die "the policy cannot be used, and the function would refuse every request: $reason"
-say "policy $POLICY: parses"
+say "policy $POLICY: valid"
+printf '%s\n' "$reason" | sed -n '2,$s/^/    /p'
 if [[ -n $basic_value ]]; then
   # The function's own parser, so that deploy.sh accepts exactly what the function accepts.
   reason=$("$PYTHON" -c '

@@ -22,11 +22,23 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--allowed-email-domains",
+        default="",
+        metavar="LIST",
+        help="comma-separated; checked and applied as OKTA_HOOK_ALLOWED_EMAIL_DOMAINS would be",
+    )
     args = parser.parse_args(argv)
+    domains = [d.strip() for d in args.allowed_email_domains.split(",") if d.strip()]
+    if args.allowed_email_domains.strip() and not domains:
+        print("OKTA_HOOK_ALLOWED_EMAIL_DOMAINS names nothing", file=sys.stderr)
+        return 1
     invalid = 0
     for path in args.files:
         try:
             policy = load_policy(path)
+            if domains:
+                policy = policy.with_allowed_domains(domains)
         except PolicyError as e:
             print(f"{e}\n{path}: INVALID", file=sys.stderr)
             invalid += 1

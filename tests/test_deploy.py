@@ -718,7 +718,7 @@ def test_a_broken_policy_is_named_and_nothing_is_deployed(cloud: FakeCloud) -> N
     (cloud.checkout / "policies" / "broken.toml").write_text("[domains\nallowed = 1\n")
     run = cloud.deploy_basic("--policy", "policies/broken.toml")
     refused(run, "the policy cannot be used, and the function would refuse every request: ")
-    assert "policies/broken.toml: not valid TOML" in run.stderr
+    assert "policies/broken.toml:1: not valid TOML" in run.stderr
     assert cloud.gcloud_calls() == []
 
 
