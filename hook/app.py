@@ -6,15 +6,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from auth.basic import BasicVerifier
+from auth.bearer import BearerVerifier, Expectations
 from auth.caller import Verifier
 from auth.gate import Gate
+from auth.jwks import RemoteKeys
+from auth.keys import KeyProvider
+from auth.static_keys import HmacKeys, PinnedKeys
 from handlers import progressive, registration
 from handlers.models import Decision, HookRequest, RequestType
 from handlers.policy import Policy, PolicyError, load_policy
 from hook.errors import Unavailable
 from hook.logs import logger
 from hook.retries import RecentEvents
-from hook.settings import ConfigError, Settings
+from hook.settings import BearerSettings, ConfigError, Settings
 
 HANDLERS: Mapping[RequestType, Callable[[Policy, HookRequest], Decision]] = {
     RequestType.REGISTRATION: registration.decide,
@@ -44,12 +48,39 @@ def build_gate(settings: Settings) -> Gate:
     verifiers: list[Verifier] = []
     if settings.basic_credentials is not None:
         verifiers.append(BasicVerifier(settings.basic_credentials))
+    if settings.bearer is not None:
+        verifiers.append(build_bearer(settings.bearer))
     if not verifiers:
         raise ConfigError(
-            "no authentication is configured (set OKTA_HOOK_BASIC_CREDENTIALS); "
+            "no authentication is configured (set OKTA_HOOK_BASIC_CREDENTIALS, or "
+            "OKTA_HOOK_ISSUER and OKTA_HOOK_SCOPES for OAuth 2.0 Bearer); "
             "there is no unauthenticated mode"
         )
     return Gate(verifiers)
+
+
+def build_bearer(bearer: BearerSettings) -> BearerVerifier:
+    keys: KeyProvider
+    if bearer.hmac_secret is not None:
+        keys = HmacKeys(bearer.hmac_secret)
+    elif bearer.pinned_jwks is not None:
+        keys = PinnedKeys(bearer.pinned_jwks)
+    else:
+        keys = RemoteKeys(bearer.issuer, bearer.jwks_uri)
+    if bearer.client_ids is None:
+        logger.warning(
+            "OKTA_HOOK_CLIENT_IDS is not set: any client of %s holding the scope can call the hook",
+            bearer.issuer,
+            extra={"fields": {"event": "config"}},
+        )
+    expect = Expectations(
+        issuer=bearer.issuer,
+        audience=bearer.audience,
+        scopes=bearer.scopes,
+        client_ids=bearer.client_ids,
+        leeway_seconds=bearer.leeway_seconds,
+    )
+    return BearerVerifier(expect, keys)
 
 
 def load_app(env: Mapping[str, str]) -> HookApp:

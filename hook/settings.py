@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from auth.url_fetch import is_allowed_url
 from hook.secret_cache import Clock, Reader, RefreshingSecret
 from hook.secret_files import SecretFile
 from hook.secret_manager import SecretManagerVersion, parse_endpoint
@@ -36,6 +37,7 @@ class Settings:
     allowed_email_domains: tuple[str, ...] | None
     basic_credentials: SecretSource | None
     trace_project: str | None
+    bearer: BearerSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -44,6 +46,7 @@ class Settings:
             allowed_email_domains=_csv(env, "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS"),
             basic_credentials=secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS"),
             trace_project=env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None,
+            bearer=BearerSettings.from_env(env),
         )
 
 
@@ -108,3 +111,85 @@ def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
     if not items:
         raise ConfigError(f"{name} is set but names nothing")
     return items
+
+
+DEFAULT_AUDIENCE = "api://default"
+DEFAULT_LEEWAY_SECONDS = 30
+MAX_LEEWAY_SECONDS = 300
+BEARER_SETTINGS = (
+    "OKTA_HOOK_AUDIENCE",
+    "OKTA_HOOK_SCOPES",
+    "OKTA_HOOK_CLIENT_IDS",
+    "OKTA_HOOK_JWKS_URI",
+    "OKTA_HOOK_JWKS",
+    "OKTA_HOOK_JWT_HMAC_SECRET",
+    "OKTA_HOOK_LEEWAY_SECONDS",
+)
+
+
+@dataclass(frozen=True)
+class BearerSettings:
+    """OAuth 2.0 Bearer: whose tokens are accepted, and where their keys come from."""
+
+    issuer: str
+    audience: str
+    scopes: tuple[str, ...]
+    client_ids: tuple[str, ...] | None
+    jwks_uri: str | None
+    pinned_jwks: SecretSource | None
+    hmac_secret: SecretSource | None
+    leeway_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> BearerSettings | None:
+        issuer = (env.get("OKTA_HOOK_ISSUER") or "").strip()
+        if not issuer:
+            stray = [name for name in BEARER_SETTINGS if (env.get(name) or "").strip()]
+            if stray:
+                raise ConfigError(f"{stray[0]} is set but OKTA_HOOK_ISSUER is not")
+            return None
+        if any(c.isspace() for c in issuer):
+            raise ConfigError("OKTA_HOOK_ISSUER contains white space")
+        scopes = tuple((env.get("OKTA_HOOK_SCOPES") or "").split())
+        if not scopes:
+            raise ConfigError("OKTA_HOOK_SCOPES must name the scope(s) Okta's token must carry")
+        if '"' in " ".join(scopes) or "\\" in " ".join(scopes):
+            raise ConfigError("OKTA_HOOK_SCOPES contains a quote or backslash")
+        settings = cls(
+            issuer=issuer,
+            audience=(env.get("OKTA_HOOK_AUDIENCE") or "").strip() or DEFAULT_AUDIENCE,
+            scopes=scopes,
+            client_ids=_csv(env, "OKTA_HOOK_CLIENT_IDS"),
+            jwks_uri=(env.get("OKTA_HOOK_JWKS_URI") or "").strip() or None,
+            pinned_jwks=secret_source(env, "OKTA_HOOK_JWKS"),
+            hmac_secret=secret_source(env, "OKTA_HOOK_JWT_HMAC_SECRET"),
+            leeway_seconds=_leeway(env.get("OKTA_HOOK_LEEWAY_SECONDS")),
+        )
+        settings._check_key_source()
+        return settings
+
+    def _check_key_source(self) -> None:
+        if self.hmac_secret is not None and (self.jwks_uri or self.pinned_jwks is not None):
+            raise ConfigError(
+                "OKTA_HOOK_JWT_HMAC_SECRET cannot be combined with OKTA_HOOK_JWKS_URI or "
+                "OKTA_HOOK_JWKS: a hook accepts either HMAC or public-key tokens"
+            )
+        if self.jwks_uri and self.pinned_jwks is not None:
+            raise ConfigError("set OKTA_HOOK_JWKS_URI or OKTA_HOOK_JWKS, not both")
+        remote = self.hmac_secret is None and self.pinned_jwks is None
+        if self.jwks_uri and not is_allowed_url(self.jwks_uri):
+            raise ConfigError("OKTA_HOOK_JWKS_URI must be an https:// URL (http only to loopback)")
+        if remote and not self.jwks_uri and not is_allowed_url(self.issuer):
+            raise ConfigError("OKTA_HOOK_ISSUER must be an https:// URL (http only to loopback)")
+
+
+def _leeway(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return DEFAULT_LEEWAY_SECONDS
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError("OKTA_HOOK_LEEWAY_SECONDS is not a whole number") from None
+    if not 0 <= value <= MAX_LEEWAY_SECONDS:
+        raise ConfigError(f"OKTA_HOOK_LEEWAY_SECONDS must be between 0 and {MAX_LEEWAY_SECONDS}")
+    return value
