@@ -37,7 +37,7 @@ def ec_key(name: str) -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def public_jwk(name: str, kid: str, **members: Any) -> dict[str, Any]:
+def public_jwk(name: str, kid: str | None, **members: Any) -> dict[str, Any]:
     """The public half of `rsa_key(name)` as Okta's keys endpoint lists it."""
     jwk: dict[str, Any] = RSAAlgorithm.to_jwk(rsa_key(name).public_key(), as_dict=True)
     jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
@@ -96,6 +96,13 @@ def signing_input(token: str) -> bytes:
     return token.rsplit(".", 1)[0].encode("ascii")
 
 
+def sign_by_hand(header: dict[str, Any], claims: dict[str, Any], key_name: str = "okta") -> str:
+    """RS256 over exactly this header: PyJWT's encoder would drop or fix some members."""
+    unsigned = assemble(header, claims)
+    signature = RSAAlgorithm(RSAAlgorithm.SHA256).sign(signing_input(unsigned), rsa_key(key_name))
+    return assemble(header, claims, signature)
+
+
 class KeyServer:
     """An Okta authorization server's metadata and keys endpoints, served over loopback HTTP.
 
@@ -107,7 +114,8 @@ class KeyServer:
         self.hits: Counter[str] = Counter()
         self.cache_control: str | None = "max-age=3600, must-revalidate"
         self.metadata_paths = {"/.well-known/oauth-authorization-server"}
-        self.metadata_issuer: str | None = None  # None: the real issuer
+        self.metadata_changes: dict[str, Any] = {}
+        self.redirects: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -151,8 +159,12 @@ class KeyServer:
             return 200, {"keys": self.jwks}
         for suffix in self.metadata_paths:
             if path == AUTH_SERVER_PATH + suffix:
-                issuer = self.metadata_issuer or self.issuer
-                return 200, {"issuer": issuer, "jwks_uri": self.jwks_uri, "token_endpoint": ""}
+                metadata = {
+                    "issuer": self.issuer,
+                    "jwks_uri": self.jwks_uri,
+                    "token_endpoint": self.issuer + "/v1/token",
+                }
+                return 200, {**metadata, **self.metadata_changes}
         return 404, None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -160,6 +172,12 @@ class KeyServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path in server.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 status, document = server._answer(self.path)
                 body = json.dumps(document or {"errorCode": "E0000022"}).encode()
                 self.send_response(status)

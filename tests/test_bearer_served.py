@@ -1,0 +1,44 @@
+"""Okta's access token accepted by the real `functions-framework` server process on loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import sample
+from tests.jwt_support import KeyServer, bearer_env, key_server, mint, okta_claims
+from tests.server_support import Served, serve
+
+
+@pytest.fixture(scope="module")
+def okta() -> Iterator[KeyServer]:
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def served(okta: KeyServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serve(bearer_env(okta), tmp_path_factory.mktemp("served-bearer")) as server:
+        yield server
+
+
+def send(served: Served, token: str) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    return served.post(json.dumps(sample("progressive")).encode(), headers)
+
+
+def test_okta_token_over_http(served: Served, okta: KeyServer) -> None:
+    status, _, body = send(served, mint(okta_claims(okta.issuer)))
+    assert status == 200
+    assert json.loads(body)["commands"][0]["value"] == {"registration": "ALLOW"}
+    assert okta.key_fetches() == 1  # at the server's cold start, not per request
+
+
+def test_forged_token_over_http(served: Served, okta: KeyServer) -> None:
+    status, headers, body = send(served, mint(okta_claims(okta.issuer), key_name="attacker"))
+    assert status == 401
+    assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert json.loads(body)["error"]["code"] == "unauthenticated"
+    assert "InvalidSignatureError" in served.log()

@@ -1,0 +1,171 @@
+"""Keys given as settings: a pinned JWKS (no network at all) and the HMAC shared-secret mode."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from flask.testing import FlaskClient
+
+from auth.bearer import BearerVerifier, Expectations
+from auth.static_keys import PinnedKeys
+from hook.errors import Unauthenticated
+from hook.secret_values import Secret
+from tests.conftest import MakeClient, post, sample
+from tests.jwt_support import (
+    AUDIENCE,
+    CLIENT_ID,
+    KID,
+    NEW_KID,
+    SCOPE,
+    KeyServer,
+    assemble,
+    bearer_env,
+    ec_key,
+    key_server,
+    mint,
+    okta_claims,
+    public_ec_jwk,
+    public_jwk,
+    signing_input,
+)
+
+HMAC_SECRET = "gateway-client-secret-0123456789abcdefXYZ"  # 41 bytes: HS256 only
+
+
+@pytest.fixture
+def okta() -> Iterator[KeyServer]:
+    with key_server() as server:
+        yield server
+
+
+def call(client: FlaskClient, token: str) -> Any:
+    return post(client, sample("progressive"), authorization=f"Bearer {token}")
+
+
+def jwks(*keys: dict[str, Any]) -> str:
+    return json.dumps({"keys": list(keys)})
+
+
+def test_pinned_jwks_verifies_with_no_network(make_client: MakeClient, okta: KeyServer) -> None:
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWKS=jwks(public_jwk("okta", KID))))
+    assert call(client, mint(okta_claims(okta.issuer))).status_code == 200
+    assert call(client, mint(okta_claims(okta.issuer), kid="other-kid")).status_code == 401
+    assert call(client, mint(okta_claims(okta.issuer), "attacker")).status_code == 401
+    assert okta.total_hits() == 0
+
+
+def test_pinned_ec_key_verifies_es256(make_client: MakeClient, okta: KeyServer) -> None:
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWKS=jwks(public_ec_jwk("gw", "ec-1"))))
+    claims = okta_claims(okta.issuer)
+    token = jwt.encode(claims, ec_key("gw"), algorithm="ES256", headers={"kid": "ec-1"})
+    assert call(client, token).status_code == 200
+    # The kid of an EC key names no RSA key, whatever the token says.
+    assert call(client, mint(claims, kid="ec-1")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("value", "logged"),
+    [
+        ("{not json", "OKTA_HOOK_JWKS: not JSON"),
+        ('{"keys": []}', "OKTA_HOOK_JWKS: no usable signing key"),
+        ('{"keys": [{"kty": "oct", "kid": "k", "k": "c2VjcmV0"}]}', "no usable signing key"),
+    ],
+)
+def test_unusable_pinned_jwks_is_503(
+    make_client: MakeClient,
+    okta: KeyServer,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
+    logged: str,
+) -> None:
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWKS=value))
+    assert call(client, mint(okta_claims(okta.issuer))).status_code == 503
+    out = capsys.readouterr().out
+    assert logged in out
+    assert "c2VjcmV0" not in out
+
+
+class SwappableSecret:
+    """A secret source whose value changes, as a secret store's does on rotation."""
+
+    setting = "OKTA_HOOK_JWKS"
+
+    def __init__(self, value: str) -> None:
+        self.secret = Secret(value)
+
+    def current(self) -> Secret:
+        return self.secret
+
+
+def test_pinned_jwks_is_reread_when_the_secret_changes() -> None:
+    issuer = "https://acme.okta.com/oauth2/default"
+    source = SwappableSecret(jwks(public_jwk("okta", KID)))
+    expect = Expectations(issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), 30)
+    bearer = BearerVerifier(expect, PinnedKeys(source))
+    bearer.load()
+    assert bearer.verify(mint(okta_claims(issuer))).subject == CLIENT_ID
+    source.secret = Secret(jwks(public_jwk("okta-next", NEW_KID)))
+    assert bearer.verify(mint(okta_claims(issuer), "okta-next", NEW_KID)).subject == CLIENT_ID
+    with pytest.raises(Unauthenticated, match="no key 'okta-key-1' in OKTA_HOOK_JWKS"):
+        bearer.verify(mint(okta_claims(issuer)))
+
+
+def hs(claims: dict[str, Any], secret: str = HMAC_SECRET, algorithm: str = "HS256") -> str:
+    """Signed by hand: PyJWT rightly warns when asked to sign with a key this short."""
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[algorithm]
+    unsigned = assemble({"alg": algorithm, "typ": "JWT"}, claims)
+    signature = hmac.new(secret.encode(), signing_input(unsigned), digest).digest()
+    return assemble({"alg": algorithm, "typ": "JWT"}, claims, signature)
+
+
+def test_hmac_mode_accepts_tokens_signed_with_the_secret(
+    make_client: MakeClient, okta: KeyServer
+) -> None:
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWT_HMAC_SECRET=HMAC_SECRET))
+    assert call(client, hs(okta_claims(okta.issuer))).status_code == 200
+    assert okta.total_hits() == 0
+
+
+@pytest.mark.parametrize(
+    ("token_of", "reason"),
+    [
+        (lambda c: hs(c, secret=HMAC_SECRET + "x"), "InvalidSignatureError"),
+        (lambda c: hs(c, algorithm="HS512"), "too short for HS512"),
+        (lambda c: mint(c), "alg 'RS256' is not accepted"),
+        (lambda c: hs(dict(c, iss=c["iss"] + "x")), "InvalidIssuerError"),
+    ],
+)
+def test_hmac_mode_refuses(
+    make_client: MakeClient,
+    okta: KeyServer,
+    capsys: pytest.CaptureFixture[str],
+    token_of: Any,
+    reason: str,
+) -> None:
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWT_HMAC_SECRET=HMAC_SECRET))
+    capsys.readouterr()
+    response = call(client, token_of(okta_claims(okta.issuer)))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert reason in capsys.readouterr().out
+
+
+def test_hmac_is_never_accepted_with_keys(make_client: MakeClient, okta: KeyServer) -> None:
+    client = make_client(**bearer_env(okta))
+    assert call(client, hs(okta_claims(okta.issuer))).status_code == 401
+
+
+def test_short_hmac_secret_is_503_and_never_echoed(
+    make_client: MakeClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWT_HMAC_SECRET="short-secret-value"))
+    assert call(client, hs(okta_claims(okta.issuer), "short-secret-value")).status_code == 503
+    out = capsys.readouterr().out
+    assert "OKTA_HOOK_JWT_HMAC_SECRET: shorter than 32 bytes" in out
+    assert "short-secret-value" not in out
