@@ -19,7 +19,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 AUTH_SERVER_PATH = "/oauth2/default"
 AUDIENCE = "api://default"
-SCOPE = "okta.hooks.registration"
+SCOPE = "hooks.registration"
 CLIENT_ID = "0oa1hookclient1d8"
 OTHER_CLIENT_ID = "0oa2otherclient9x"
 KID = "okta-key-1"
