@@ -53,7 +53,7 @@ class BearerVerifier:
         self._keys.load()
 
     def verify(self, credentials: str) -> Caller:
-        token = credentials
+        token = credentials.strip()
         kid, alg = self._read_header(token)
         try:
             key = self._keys.key_for(kid, alg)
@@ -117,7 +117,7 @@ class BearerVerifier:
                 challenges=(self._expect.insufficient_scope,),
             )
         details = {
-            name: value
+            name: value[:128]
             for name, value in (("client_id", client), ("jti", claims.get("jti")))
             if isinstance(value, str)
         }

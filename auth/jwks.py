@@ -44,8 +44,9 @@ def refresh_interval(max_age: int | None) -> int:
 class RemoteKeys:
     """Keys from `jwks_uri`, or from the issuer's metadata when no URI is configured.
 
-    Reads never wait on the network except when nothing is cached or a kid is unknown; one
-    thread at a time fetches. `fetch` and `clock` are parameters so tests can drive time.
+    One thread at a time fetches. Only the request that starts a scheduled refresh, or one that
+    needs keys not cached (none at all, or an unknown kid), waits on the network; the others use
+    the cached keys. `fetch` and `clock` are parameters so tests can drive time.
     """
 
     algorithms = ASYMMETRIC_ALGORITHMS
