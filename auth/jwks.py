@@ -21,7 +21,7 @@ from auth.url_fetch import FetchError, fetch_json
 from hook.errors import Unavailable
 from hook.logs import logger
 
-# Each network wait, and all fetches of one refresh (discovery included): far inside Okta's 3 s.
+# Each fetch, and all fetches of one refresh (discovery included): well inside Okta's 3 s.
 FETCH_TIMEOUT_SECONDS = 0.75
 REFRESH_BUDGET_SECONDS = 1.5
 # How long fetched keys are used before a refresh: Cache-Control max-age, kept within bounds.

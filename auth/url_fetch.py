@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -62,6 +64,7 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         newurl: str,
     ) -> urllib.request.Request | None:
         if not is_allowed_url(newurl):
+            fp.close()
             raise FetchError(f"redirect to a URL that is not HTTPS: {newurl[:200]}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -71,26 +74,44 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _CheckedR
 
 
 def fetch_json(url: str, timeout: float) -> Fetched:
-    """The JSON object at `url`; `timeout` bounds each network wait and the whole body read."""
+    """The JSON object at `url`, or FetchError within `timeout` seconds whatever the server does."""
     if not is_allowed_url(url):
         raise FetchError(f"not an HTTPS URL: {url[:200]}")
+    outcome: list[Fetched | FetchError] = []
+    # urllib's timeout bounds each socket wait, not their sum: a server that drips bytes could hold
+    # the request for longer. The read runs in a worker so the caller stops at the deadline.
+    worker = threading.Thread(
+        target=lambda: outcome.append(_attempt(url, timeout)), name="key-fetch", daemon=True
+    )
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise FetchError(f"{url[:200]}: no complete answer within {timeout:.2f} s")
+    if isinstance(outcome[0], FetchError):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _attempt(url: str, timeout: float) -> Fetched | FetchError:
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             body = _read_capped(response, deadline)
             cache_control = response.headers.get("Cache-Control", "")
+    except FetchError as e:
+        return e
     except urllib.error.HTTPError as e:
         e.close()
-        raise FetchError(f"{url[:200]}: HTTP {e.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        raise FetchError(f"{url[:200]}: {type(e).__name__}: {str(e)[:200]}") from None
+        return FetchError(f"{url[:200]}: HTTP {e.code}")
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+        return FetchError(f"{url[:200]}: {type(e).__name__}: {str(e)[:200]}")
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
-        raise FetchError(f"{url[:200]}: the body is not JSON") from None
+        return FetchError(f"{url[:200]}: the body is not JSON")
     if not isinstance(document, dict):
-        raise FetchError(f"{url[:200]}: the body is not a JSON object")
+        return FetchError(f"{url[:200]}: the body is not a JSON object")
     return Fetched(document, cache_max_age(cache_control))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -92,9 +93,38 @@ def test_silent_server_times_out() -> None:
         listener.listen()
         port = listener.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(FetchError, match="timed out"):
+        with pytest.raises(FetchError, match="timed out|no complete answer within 0.20 s"):
             fetch_json(f"http://127.0.0.1:{port}/keys", 0.2)
         assert time.monotonic() - started < 2.0  # generous: the budget is 0.2 s
+
+
+def test_server_that_drips_bytes_is_cut_off_at_the_deadline() -> None:
+    # Every byte arrives well within the socket timeout; only the overall deadline stops it.
+    stop = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def drip() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(60):  # at most 3 s, so a regression fails rather than hangs
+                    if stop.wait(0.05):
+                        return
+                    connection.sendall(b"x")
+
+        server = threading.Thread(target=drip)
+        server.start()
+        started = time.monotonic()
+        try:
+            with pytest.raises(FetchError, match="no complete answer within 0.30 s"):
+                fetch_json(f"http://127.0.0.1:{listener.getsockname()[1]}/keys", 0.3)
+            elapsed = time.monotonic() - started
+        finally:
+            stop.set()
+            server.join()
+    assert elapsed < 1.5  # generous: the budget is 0.3 s
 
 
 @pytest.mark.parametrize(
