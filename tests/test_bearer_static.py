@@ -16,6 +16,7 @@ from auth.bearer import BearerVerifier, Expectations
 from auth.static_keys import PinnedKeys
 from hook.errors import Unauthenticated
 from hook.secret_values import Secret
+from tests import leak_check
 from tests.conftest import MakeClient, post, sample
 from tests.jwt_support import (
     AUDIENCE,
@@ -35,7 +36,8 @@ from tests.jwt_support import (
     signing_input,
 )
 
-HMAC_SECRET = "gateway-client-secret-0123456789abcdefXYZ"  # 41 bytes: HS256 only
+HMAC_SECRET = leak_check.remember("gateway-client-secret-0123456789abcdefXYZ")  # HS256 only
+SHORT_SECRET = leak_check.remember("short-secret-value")
 
 
 @pytest.fixture
@@ -164,8 +166,8 @@ def test_hmac_is_never_accepted_with_keys(make_client: MakeClient, okta: KeyServ
 def test_short_hmac_secret_is_503_and_never_echoed(
     make_client: MakeClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = make_client(**bearer_env(okta, OKTA_HOOK_JWT_HMAC_SECRET="short-secret-value"))
-    assert call(client, hs(okta_claims(okta.issuer), "short-secret-value")).status_code == 503
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWT_HMAC_SECRET=SHORT_SECRET))
+    assert call(client, hs(okta_claims(okta.issuer), SHORT_SECRET)).status_code == 503
     out = capsys.readouterr().out
     assert "OKTA_HOOK_JWT_HMAC_SECRET: shorter than 32 bytes" in out
-    assert "short-secret-value" not in out
+    assert SHORT_SECRET not in out
