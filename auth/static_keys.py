@@ -17,6 +17,7 @@ from auth.keys import (
     parse_jwks,
 )
 from hook.errors import Unavailable
+from hook.logs import logger
 from hook.secret_values import Secret, SecretSource
 
 # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
@@ -26,29 +27,47 @@ T = TypeVar("T")
 
 
 class _Parsed(Generic[T]):
-    """The parsed form of a secret-valued setting, redone only when the source swaps the Secret."""
+    """The parsed form of a secret-valued setting, redone only when the source swaps the Secret.
+
+    A malformed new value never replaces a good one: Okta would be locked out by a typo.
+    """
 
     def __init__(self, source: SecretSource, parse: Callable[[str], T]) -> None:
         self._source = source
         self._parse = parse
         self._lock = threading.Lock()
         self._parsed_from: Secret | None = None
+        self._rejected: Secret | None = None
         self._value: T | None = None
 
     def get(self) -> T:
         secret = self._source.current()
         value = self._value
-        if secret is self._parsed_from and value is not None:
+        if value is not None and (secret is self._parsed_from or secret is self._rejected):
             return value
         with self._lock:
-            if secret is not self._parsed_from or self._value is None:
-                try:
-                    self._value = self._parse(secret.reveal())
-                except ValueError as e:
-                    # The message names the setting and the problem, never the value.
-                    raise Unavailable(f"{self._source.setting}: {e}") from None
-                self._parsed_from = secret
+            if secret is not self._parsed_from and secret is not self._rejected:
+                self._update(secret)
+            if self._value is None:
+                raise Unavailable(f"{self._source.setting}: no usable value")
             return self._value
+
+    def _update(self, secret: Secret) -> None:
+        try:
+            self._value = self._parse(secret.reveal())
+        except ValueError as e:
+            # The message names the setting and the problem, never the value.
+            if self._value is None:
+                raise Unavailable(f"{self._source.setting}: {e}") from None
+            self._rejected = secret
+            logger.error(
+                "%s: new value refused, the previous one stays: %s",
+                self._source.setting,
+                e,
+                extra={"fields": {"event": "secret", "setting": self._source.setting}},
+            )
+            return
+        self._parsed_from = secret
 
 
 class PinnedKeys:

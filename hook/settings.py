@@ -144,7 +144,7 @@ class BearerSettings:
     def from_env(cls, env: Mapping[str, str]) -> BearerSettings | None:
         issuer = (env.get("OKTA_HOOK_ISSUER") or "").strip()
         if not issuer:
-            stray = [name for name in BEARER_SETTINGS if (env.get(name) or "").strip()]
+            stray = [form for name in BEARER_SETTINGS for form in _forms_set(env, name)]
             if stray:
                 raise ConfigError(f"{stray[0]} is set but OKTA_HOOK_ISSUER is not")
             return None
@@ -181,6 +181,12 @@ class BearerSettings:
             raise ConfigError("OKTA_HOOK_JWKS_URI must be an https:// URL (http only to loopback)")
         if remote and not self.jwks_uri and not is_allowed_url(self.issuer):
             raise ConfigError("OKTA_HOOK_ISSUER must be an https:// URL (http only to loopback)")
+
+
+def _forms_set(env: Mapping[str, str], name: str) -> list[str]:
+    """The variables that give this setting: a secret has three forms, others one."""
+    forms = (name, f"{name}_SECRET", f"{name}_FILE") if name in SECRET_SETTINGS else (name,)
+    return [form for form in forms if (env.get(form) or "").strip()]
 
 
 def _leeway(raw: str | None) -> int:

@@ -67,6 +67,14 @@ def test_no_issuer_means_no_bearer() -> None:
         ),
         ({"OKTA_HOOK_SCOPES": SCOPE}, "OKTA_HOOK_SCOPES is set but OKTA_HOOK_ISSUER is not"),
         ({"OKTA_HOOK_JWKS": "{}"}, "OKTA_HOOK_JWKS is set but OKTA_HOOK_ISSUER is not"),
+        (
+            {"OKTA_HOOK_JWKS_FILE": "/etc/secrets/jwks"},
+            "OKTA_HOOK_JWKS_FILE is set but OKTA_HOOK_ISSUER is not",
+        ),
+        (
+            {"OKTA_HOOK_JWT_HMAC_SECRET_SECRET": "projects/p/secrets/s/versions/latest"},
+            "OKTA_HOOK_JWT_HMAC_SECRET_SECRET is set but",
+        ),
         ({"OKTA_HOOK_ISSUER": ISSUER}, "OKTA_HOOK_SCOPES must name"),
         ({"OKTA_HOOK_ISSUER": ISSUER, "OKTA_HOOK_SCOPES": "  "}, "OKTA_HOOK_SCOPES must name"),
         (

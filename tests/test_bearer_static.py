@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -116,6 +117,31 @@ def test_pinned_jwks_is_reread_when_the_secret_changes() -> None:
     assert bearer.verify(mint(okta_claims(issuer), "okta-next", NEW_KID)).subject == CLIENT_ID
     with pytest.raises(Unauthenticated, match="no key 'okta-key-1' in OKTA_HOOK_JWKS"):
         bearer.verify(mint(okta_claims(issuer)))
+
+
+def test_malformed_new_pinned_jwks_keeps_the_previous_keys(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    issuer = "https://acme.okta.com/oauth2/default"
+    source = SwappableSecret(jwks(public_jwk("okta", KID)))
+    expect = Expectations(issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), 30)
+    bearer = BearerVerifier(expect, PinnedKeys(source))
+    bearer.load()
+    source.secret = Secret('{"keys": [{"kty": "RSA", "kid": "typo"}]}')
+    for _ in range(3):
+        assert bearer.verify(mint(okta_claims(issuer))).subject == CLIENT_ID
+    refused = [line for line in capsys.readouterr().out.splitlines() if "new value refused" in line]
+    assert len(refused) == 1 and "OKTA_HOOK_JWKS: no usable signing key" in refused[0]
+
+
+def test_pinned_jwks_from_a_mounted_file(
+    make_client: MakeClient, okta: KeyServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text(jwks(public_jwk("okta", KID)) + "\n")
+    client = make_client(**bearer_env(okta, OKTA_HOOK_JWKS_FILE=str(path)))
+    assert call(client, mint(okta_claims(okta.issuer))).status_code == 200
+    assert okta.total_hits() == 0
 
 
 def hs(claims: dict[str, Any], secret: str = HMAC_SECRET, algorithm: str = "HS256") -> str:
