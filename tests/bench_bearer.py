@@ -1,7 +1,4 @@
-"""How long Bearer verification takes: prints numbers, asserts nothing.
-
-.venv/bin/python -m bench.bearer_verify
-"""
+"""Timings of Bearer verification, printed: `.venv/bin/python -m tests.bench_bearer`."""
 
 from __future__ import annotations
 

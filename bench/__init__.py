@@ -1,1 +1,0 @@
-"""Benchmarks that print numbers; never run by the tests."""
