@@ -19,7 +19,7 @@ INVALID = (INVALID_TOKEN,)
 MAX_TOKEN_CHARS = 8192
 REQUIRED_CLAIMS = ["exp", "iss", "aud"]
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
-_LOGGABLE = re.compile(r"[A-Za-z0-9._~:@/+=-]{1,64}")
+_LOGGABLE = re.compile(r"[A-Za-z0-9._~:/+=-]{1,64}")  # no "@": never an address
 
 
 @dataclass(frozen=True)
