@@ -48,19 +48,27 @@ def main() -> None:
     parser.add_argument("--http-rounds", type=int, default=3, help="wrk runs per case and layout")
     parser.add_argument("--http-seconds", type=int, default=3, help="length of one wrk run")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--skip", default="", help="comma-separated sections to leave out: 3, 4 and/or 5"
+    )
     args = parser.parse_args()
 
     about = machine.describe()
     started = time.perf_counter()
     print("sections 1-2: floor and Bearer verification ...", flush=True)
     rows, floors = verification.run(args.rounds, args.per_round)
-    print("section 3: whole requests in process ...", flush=True)
-    rows += request.run(floors, args.per_round)
-    print("section 4: cold starts ...", flush=True)
-    rows += cold_start.run(args.cold_rounds)
-    print("section 5: HTTP on loopback with wrk ...", flush=True)
-    http_rows, skipped = http_load.run(args.http_rounds, args.http_seconds)
-    rows += http_rows
+    skip = set(args.skip.split(","))
+    if "3" not in skip:
+        print("section 3: whole requests in process ...", flush=True)
+        rows += request.run(floors, args.per_round)
+    if "4" not in skip:
+        print("section 4: cold starts ...", flush=True)
+        rows += cold_start.run(args.cold_rounds)
+    skipped = ""
+    if "5" not in skip:
+        print("section 5: HTTP on loopback with wrk ...", flush=True)
+        http_rows, skipped = http_load.run(args.http_rounds, args.http_seconds)
+        rows += http_rows
     elapsed = time.perf_counter() - started
 
     shown = table(rows)
