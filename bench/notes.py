@@ -62,7 +62,7 @@ LIMITS = {
         "flushed to stdout (a write that releases the GIL while eight threads are busy). What "
         "is left between the reference that does both and the hook (the note column) is the "
         "hook's own work of section 3, about 5x the floor a request, against a framework whose "
-        "own cost per request over HTTP is some 15-20x the floor (1/throughput of the trivial "
+        "own cost per request over HTTP is roughly 13-20x the floor (1/throughput of the trivial "
         "row): 0.8x of the bare trivial function would leave the body, the log line and all of "
         "the hook's work a quarter of the framework's own cost. With wrk on the same two cores "
         "and other work on the machine, these ratios move by about 0.1-0.2 between runs."
