@@ -1,11 +1,12 @@
-# One command each: `make run` serves the hook locally, `make test` runs the tests.
+# One command each: `make run` serves the hook locally, `make test` runs the tests,
+# `make bench` measures it (bench/RESULTS.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: setup run test lint preview check-policy clean
+.PHONY: setup run test lint bench preview check-policy clean
 
 setup: $(VENV)/.installed
 
@@ -27,6 +28,21 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Bench-only packages go into the same .venv; wrk comes from Debian's packages when it can.
+$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	@touch $@
+
+bench: $(VENV)/.bench-installed
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || \
+	      echo "bench: wrk could not be installed; the HTTP section will be skipped"; \
+	  else \
+	    echo "bench: wrk is missing (apt-get install wrk, as root); the HTTP section will be skipped"; \
+	  fi; }
+	$(BIN)/python -m bench $(ARGS)
 
 preview: setup
 	set -a && . ./local.env && set +a && \

@@ -488,7 +488,7 @@ if check gcloud meta list-files-for-upload . >"$work/upload.txt" 2>"$work/upload
   for init in */__init__.py; do
     [[ -e $init ]] || continue
     package=${init%/__init__.py}
-    case $package in tests | tools) continue ;; esac
+    case $package in tests | tools | bench) continue ;; esac
     grep -qxF "$init" "$work/upload.txt" ||
       die "package $package/ would not be uploaded: add !/$package/ to .gcloudignore"
   done

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-import jwt
 from jwt.exceptions import PyJWTError
 
+from auth import signed_token
 from auth.caller import Caller
 from auth.keys import KeyNotFound, KeyProvider
+from auth.signed_token import ClaimRules, Segments
+from auth.token_cache import DEFAULT_CAPACITY, TokenCache, Verified
 from hook.errors import Forbidden, Unauthenticated
 
 CHALLENGE = 'Bearer realm="okta-registration-hook"'
 INVALID_TOKEN = 'Bearer error="invalid_token"'
 INVALID = (INVALID_TOKEN,)
 MAX_TOKEN_CHARS = 8192
-REQUIRED_CLAIMS = ["exp", "iss", "aud"]
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+REQUIRED_CLAIMS = ("exp", "iss", "aud")
 _LOGGABLE = re.compile(r"[A-Za-z0-9._~:/+=-]{1,64}")  # no "@": never an address
 
 
@@ -41,9 +45,22 @@ class BearerVerifier:
     scheme = "Bearer"
     challenge = CHALLENGE
 
-    def __init__(self, expect: Expectations, keys: KeyProvider) -> None:
+    def __init__(
+        self,
+        expect: Expectations,
+        keys: KeyProvider,
+        *,
+        cache_capacity: int = DEFAULT_CAPACITY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`clock` is the wall clock the claims and the cache are judged by (tests move it)."""
         self._expect = expect
         self._keys = keys
+        self._rules = ClaimRules(
+            expect.issuer, expect.audience, expect.leeway_seconds, REQUIRED_CLAIMS
+        )
+        self._clock = clock
+        self._cache = TokenCache(cache_capacity, clock)
 
     def __repr__(self) -> str:
         return f"BearerVerifier({self._expect.issuer!r}, {self._keys!r})"
@@ -54,39 +71,69 @@ class BearerVerifier:
 
     def verify(self, credentials: str) -> Caller:
         token = credentials.strip()
-        kid, alg = self._read_header(token)
+        if len(token) <= MAX_TOKEN_CHARS:
+            seen = self._cache.get(token)
+            if seen is not None and self._still_signed_by(seen):
+                return seen.caller
+        segments, kid, alg = self._read_header(token)
         try:
             key = self._keys.key_for(kid, alg)
         except KeyNotFound as e:
             _refuse(str(e), token)
         try:
-            claims = jwt.decode(
-                token,
-                key=key.key,
-                algorithms=[key.algorithm],
-                audience=self._expect.audience,
-                issuer=self._expect.issuer,
-                leeway=self._expect.leeway_seconds,
-                options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
+            signed_token.verify_signature(segments, alg, key)
+            claims = signed_token.json_object(
+                signed_token.decode_segment(segments.payload, "payload"), "payload"
             )
+            signed_token.check_claims(claims, self._rules, self._clock)
         except PyJWTError as e:
             _refuse(f"{type(e).__name__}: {str(e)[:200]}", token)
-        return self._authorize(claims)
+        caller = self._authorize(claims)
+        self._remember(token, claims, caller, kid, alg, key.key)
+        return caller
 
-    def _read_header(self, token: str) -> tuple[str | None, str]:
+    def _still_signed_by(self, seen: Verified) -> bool:
+        """The key that verified a cached token is still the provider's key for it."""
+        try:
+            return self._keys.key_for(seen.kid, seen.alg).key is seen.key
+        except KeyNotFound:
+            return False
+
+    def _remember(
+        self,
+        token: str,
+        claims: dict[str, Any],
+        caller: Caller,
+        kid: str | None,
+        alg: str,
+        key: object,
+    ) -> None:
+        """Cache a token that passed every check, for as long as the full check would pass it."""
+        expires = signed_token.time_claim(claims, "exp")
+        starts = [signed_token.time_claim(claims, name) for name in ("nbf", "iat")]
+        known = [start for start in starts if start is not None]
+        not_before = max(known) - self._expect.leeway_seconds if known else -math.inf
+        if expires is not None:
+            self._cache.put(token, Verified(caller, kid, alg, key, not_before, expires))
+
+    def _read_header(self, token: str) -> tuple[Segments, str | None, str]:
         """Checks done before any key lookup or crypto; the header is read only for kid/alg/crit."""
         if not token:
             _refuse("no token")
         if len(token) > MAX_TOKEN_CHARS:
             _refuse(f"token over {MAX_TOKEN_CHARS} characters")
-        segments = token.split(".")
-        if len(segments) != 3 or not all(_SEGMENT.fullmatch(s) for s in segments):
+        segments = signed_token.split(token)
+        if segments is None:
             _refuse("not three base64url segments")
         try:
             # Only kid, alg and crit are read; jku, x5u, jwk and x5c are never followed.
-            header = jwt.get_unverified_header(token)
+            header = signed_token.json_object(
+                signed_token.decode_segment(segments.header, "header"), "header"
+            )
         except PyJWTError as e:
             _refuse(f"unreadable header: {str(e)[:200]}")
+        if "kid" in header and not isinstance(header["kid"], str):
+            _refuse("unreadable header: Key ID header parameter must be a string")
         alg = header.get("alg")
         if not isinstance(alg, str) or alg.lower() == "none":
             _refuse("alg is missing or none", token)
@@ -95,25 +142,29 @@ class BearerVerifier:
         if "crit" in header:
             # No extension is understood here, so any critical one rejects the token.
             _refuse("crit header names an extension this hook does not understand", token)
+        if header.get("b64", True) is False:
+            # An unencoded payload (RFC 7797) needs crit, refused above; never read one here.
+            _refuse("b64 is false", token)
         kid = header.get("kid")
-        return (kid if isinstance(kid, str) else None), alg
+        return segments, kid, alg
 
     def _authorize(self, claims: dict[str, Any]) -> Caller:
-        ids = _ids(claims)
         client = claims.get("cid", claims.get("client_id"))
         if client is not None and not isinstance(client, str):
-            raise Unauthenticated(f"bearer: client id is not a string{ids}", challenges=INVALID)
-        granted = _scopes(claims, ids)
+            raise Unauthenticated(
+                f"bearer: client id is not a string{_ids(claims)}", challenges=INVALID
+            )
+        granted = _scopes(claims)
         allowed = self._expect.client_ids
         if allowed is not None and client not in allowed:
             raise Forbidden(
-                f"bearer: client is not in OKTA_HOOK_CLIENT_IDS{ids}",
+                f"bearer: client is not in OKTA_HOOK_CLIENT_IDS{_ids(claims)}",
                 challenges=(self._expect.insufficient_scope,),
             )
         missing = [scope for scope in self._expect.scopes if scope not in granted]
         if missing:
             raise Forbidden(
-                f"bearer: missing scope {' '.join(missing)[:200]}{ids}",
+                f"bearer: missing scope {' '.join(missing)[:200]}{_ids(claims)}",
                 challenges=(self._expect.insufficient_scope,),
             )
         details = {
@@ -124,16 +175,18 @@ class BearerVerifier:
         return Caller(scheme="bearer", subject=client or "unknown", details=details)
 
 
-def _scopes(claims: dict[str, Any], ids: str) -> frozenset[str]:
+def _scopes(claims: dict[str, Any]) -> frozenset[str]:
     """Okta's `scp` (a JSON array) or RFC 9068's `scope` (a space-separated string)."""
     if "scp" in claims:
         scp = claims["scp"]
         if not isinstance(scp, list) or not all(isinstance(s, str) for s in scp):
-            raise Unauthenticated(f"bearer: scp is not a list of strings{ids}", challenges=INVALID)
+            raise Unauthenticated(
+                f"bearer: scp is not a list of strings{_ids(claims)}", challenges=INVALID
+            )
         return frozenset(scp)
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
-        raise Unauthenticated(f"bearer: scope is not a string{ids}", challenges=INVALID)
+        raise Unauthenticated(f"bearer: scope is not a string{_ids(claims)}", challenges=INVALID)
     return frozenset(scope.split())
 
 
@@ -153,9 +206,12 @@ def _refuse(reason: str, token: str | None = None) -> NoReturn:
     """401 invalid_token; the log names the token by its jti and client id, never by itself."""
     ids = ""
     if token is not None:
+        segments = signed_token.split(token)
         try:
             # Unverified, and used only to say in the log which token was refused.
-            ids = _ids(jwt.decode(token, options={"verify_signature": False}), "unverified ")
+            if segments is not None:
+                payload = signed_token.decode_segment(segments.payload, "payload")
+                ids = _ids(signed_token.json_object(payload, "payload"), "unverified ")
         except PyJWTError:
             ids = ""
     raise Unauthenticated(f"bearer: {reason}{ids}", challenges=INVALID)

@@ -14,6 +14,7 @@ from hook.errors import ContractViolation
 
 # Okta reads at most 256 KB of a response; stay clear of it whichever KB (1000 or 1024) is meant.
 MAX_RESPONSE_BYTES = 240 * 1024
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 LOCATION_PREFIX = "data.userProfile."
 CAUSE_KEYS = {"errorSummary", "reason", "locationType", "location", "domain"}
 COMMANDS = {
@@ -26,7 +27,7 @@ def checked_body(document: Mapping[str, Any], request_type: RequestType) -> byte
     """The response as the bytes to send, or `ContractViolation` naming the rule it breaks."""
     check(document, request_type)
     try:
-        body = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        body = _ENCODER.encode(document)
     except (TypeError, ValueError, RecursionError) as e:
         _fail("json", f"not serialisable: {e.__class__.__name__}")
     data = body.encode("utf-8")

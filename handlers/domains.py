@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from handlers.schema import Path, PolicyError, boolean, only, strings
@@ -25,21 +26,35 @@ class Domains:
     shadow: bool = False
 
     def permits(self, domain: str) -> bool:
-        if any(_matches(domain, entry) for entry in self.blocked):
+        if _matches(domain, self._blocked):
             return False
         if self.allowed:
-            return any(_matches(domain, entry) for entry in self.allowed)
+            return _matches(domain, self._allowed)
         return True
+
+    # Indexed once per policy, not scanned entry by entry on every request.
+    @cached_property
+    def _blocked(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        return _index(self.blocked)
+
+    @cached_property
+    def _allowed(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        return _index(self.allowed)
 
     @property
     def configured(self) -> bool:
         return bool(self.allowed or self.blocked)
 
 
-def _matches(domain: str, entry: str) -> bool:
-    if entry.startswith("*."):
-        return domain.endswith(entry[1:])  # ".example.com": a whole label boundary
-    return domain == entry
+def _index(entries: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Exact names, and the `.name` suffixes of `*.name` entries (a whole label boundary)."""
+    exact = frozenset(entry for entry in entries if not entry.startswith("*."))
+    return exact, tuple(entry[1:] for entry in entries if entry.startswith("*."))
+
+
+def _matches(domain: str, index: tuple[frozenset[str], tuple[str, ...]]) -> bool:
+    exact, suffixes = index
+    return domain in exact or domain.endswith(suffixes)
 
 
 def domain_entry(value: str, where: str, at: Path = ()) -> str:

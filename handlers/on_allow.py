@@ -41,6 +41,8 @@ class Assignment:
 
 def same(a: object, b: object) -> bool:
     """Equal as JSON: `true` is not `1`."""
+    if type(a) is str and type(b) is str:
+        return a == b  # the common case, without serialising both
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 

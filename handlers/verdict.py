@@ -19,6 +19,15 @@ def verdict(
     email_domain: str | None = None,
 ) -> Decision:
     """DENY with a message per enforced failure, in the person's language; else ALLOW."""
+    failures = list(failures)
+    if not failures:
+        # No message to write: the languages are not worked out.
+        return Decision(
+            request_type=request.request_type,
+            allowed=True,
+            updates=dict(updates),
+            email_domain=email_domain,
+        )
     messages = policy.catalogue.messages(preferred_locales(request))
     enforced: list[Cause] = []
     shadowed: list[Cause] = []

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from auth.basic import BasicVerifier
-from auth.bearer import BearerVerifier, Expectations
 from auth.caller import Verifier
 from auth.gate import Gate
-from auth.jwks import RemoteKeys
-from auth.keys import KeyProvider
-from auth.static_keys import HmacKeys, PinnedKeys
 from handlers import progressive, registration
 from handlers.models import Decision, HookRequest, RequestType
 from handlers.policy import Policy, PolicyError, load_policy
@@ -19,6 +16,10 @@ from hook.errors import Unavailable
 from hook.logs import logger
 from hook.retries import RecentEvents
 from hook.settings import BearerSettings, ConfigError, Settings
+
+if TYPE_CHECKING:
+    from auth.bearer import BearerVerifier
+    from auth.keys import KeyProvider
 
 HANDLERS: Mapping[RequestType, Callable[[Policy, HookRequest], Decision]] = {
     RequestType.REGISTRATION: registration.decide,
@@ -60,6 +61,11 @@ def build_gate(settings: Settings) -> Gate:
 
 
 def build_bearer(bearer: BearerSettings) -> BearerVerifier:
+    # Imported only when Bearer is configured: PyJWT and its crypto add ~35 ms to a cold start.
+    from auth.bearer import BearerVerifier, Expectations
+    from auth.jwks import RemoteKeys
+    from auth.static_keys import HmacKeys, PinnedKeys
+
     keys: KeyProvider
     if bearer.hmac_secret is not None:
         keys = HmacKeys(bearer.hmac_secret)

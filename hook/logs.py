@@ -15,6 +15,8 @@ LOGGER_NAME = "okta_hook"
 logger = logging.getLogger(LOGGER_NAME)
 
 _TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/\d+)?(?:;o=[01])?")
+# One encoder for every line: json.dumps with options would build a new one each time.
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 
 
 class CloudLoggingFormatter(logging.Formatter):
@@ -31,7 +33,7 @@ class CloudLoggingFormatter(logging.Formatter):
         if record.exc_info:
             # Error Reporting picks a traceback up from the message.
             entry["message"] += "\n" + self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _ENCODER.encode(entry)
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -87,10 +89,17 @@ class Audit:
         self.fields["status"] = status
         self.fields["latency_ms"] = round((time.perf_counter() - self.started) * 1000, 3)
         decision = self.fields.get("decision", "none")
-        logger.log(
+        if not logger.isEnabledFor(severity):
+            return
+        # The record is made directly: logger.log would walk the stack for a caller nobody reads.
+        record = logger.makeRecord(
+            logger.name,
             severity,
+            __file__,
+            0,
             "okta registration hook %s %s",
-            self.fields.get("requestType", "-"),
-            decision if status == 200 else status,
+            (self.fields.get("requestType", "-"), decision if status == 200 else status),
+            None,
             extra={"fields": dict(self.fields)},
         )
+        logger.handle(record)

@@ -13,6 +13,7 @@ from handlers.response import okta_response
 from hook.errors import HookError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
 
 MAX_BODY_BYTES = 64 * 1024
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def require_post(request: flask.Request) -> None:
@@ -41,12 +42,13 @@ def json_response(
     status: int, body: dict[str, Any] | bytes, headers: dict[str, str] | None = None
 ) -> flask.Response:
     if not isinstance(body, bytes):
-        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    response = flask.Response(body, status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+        body = _ENCODER.encode(body).encode("utf-8")
+    return flask.Response(
+        body,
+        status=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+        content_type="application/json",
+    )
 
 
 def decision_response(decision: Decision) -> flask.Response:
