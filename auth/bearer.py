@@ -9,8 +9,10 @@ from typing import Any, NoReturn
 import jwt
 from jwt.exceptions import PyJWTError
 
+from auth import token_form
 from auth.caller import Caller
 from auth.keys import KeyNotFound, KeyProvider
+from auth.loggable import shown
 from hook.errors import Forbidden, Unauthenticated
 
 CHALLENGE = 'Bearer realm="okta-registration-hook"'
@@ -19,7 +21,7 @@ INVALID = (INVALID_TOKEN,)
 MAX_TOKEN_CHARS = 8192
 REQUIRED_CLAIMS = ["exp", "iss", "aud"]
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
-_LOGGABLE = re.compile(r"[A-Za-z0-9._~:@/+=-]{1,64}")
+_LOGGABLE = re.compile(r"[A-Za-z0-9._~:/+=-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,13 @@ class BearerVerifier:
         if not isinstance(alg, str) or alg.lower() == "none":
             _refuse("alg is missing or none", token)
         if alg not in self._keys.algorithms:
-            _refuse(f"alg {alg[:16]!r} is not accepted with these keys", token)
+            _refuse(f"alg {shown(alg[:16])} is not accepted with these keys", token)
         if "crit" in header:
             # No extension is understood here, so any critical one rejects the token.
             _refuse("crit header names an extension this hook does not understand", token)
+        form_problem = token_form.problem(token)
+        if form_problem is not None:
+            _refuse(form_problem, token)
         kid = header.get("kid")
         return (kid if isinstance(kid, str) else None), alg
 

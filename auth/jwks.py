@@ -17,6 +17,7 @@ from auth.keys import (
     parse_jwks,
     pick,
 )
+from auth.loggable import shown
 from auth.url_fetch import FetchError, fetch_json
 from hook.deadline import time_left
 from hook.errors import Unavailable
@@ -92,7 +93,7 @@ class RemoteKeys:
             self._update(wait=True, due=lambda now: self._kid_refetch_due(now, kid))
             found = pick(self._entries, kid, alg)
         if found is None:
-            raise KeyNotFound(f"no key {str(kid)[:64]!r} at the issuer")
+            raise KeyNotFound(f"no key {shown(kid)} at the issuer")
         return found
 
     def _require_keys(self) -> None:
