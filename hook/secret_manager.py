@@ -169,7 +169,7 @@ def _describe(error: Exception) -> str:
     if isinstance(error, api_errors.RetryError):
         cause = error.cause
         last = f"; last error: {_describe(cause)}" if isinstance(cause, Exception) else ""
-        return f"gave up retrying after {RETRY_SECONDS} s{last}"
+        return f"gave up retrying{last}"
     if isinstance(error, api_errors.GoogleAPICallError):
         message = str(error.message)
         if error.response is not None:

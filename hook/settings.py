@@ -102,7 +102,8 @@ def _deadline_ms(env: Mapping[str, str]) -> int:
     if not raw:
         return DEFAULT_DEADLINE_MS
     try:
-        value = int(raw)
+        # ASCII only: int() would also read the digits of other scripts.
+        value = int(raw) if raw.isascii() else int("not a number")
     except ValueError:
         raise ConfigError(f"{name} is not a whole number of milliseconds") from None
     if not MIN_DEADLINE_MS <= value <= MAX_DEADLINE_MS:
