@@ -297,6 +297,7 @@ def test_allowed_domain_only_in_its_own_spelling(
         ("bücher.test", False),  # its U-label: not ASCII, refused
         ("blocked。test", False),  # an ideographic full stop
         ("\u212aiss.test", False),  # KELVIN SIGN, which lower-cases to k
+        ("\u212aey.test", False),  # not blocked once lower-cased (key.test), but not ASCII
         ("blocked.test.", False),  # a final dot: the same DNS name, refused as malformed
         ("xn--bcher-7qa.test", True),  # bÜcher: another A-label, another DNS name
         ("notblocked.test", True),

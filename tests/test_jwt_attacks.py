@@ -65,6 +65,9 @@ class Row:
     status: int
     challenge: str | None
     mode: str = "jwks"  # "jwks": keys from the issuer; "pinned": OKTA_HOOK_JWKS; "hmac"
+    # How the log says the first check to refuse it did: each layer of the algorithm checks is
+    # seen on its own, although the layers behind it would refuse the token too.
+    reason: str | None = None
 
 
 def head(alg: Any = "RS256", kid: Any = KID, **members: Any) -> dict[str, Any]:
@@ -112,34 +115,40 @@ def okta_jwk() -> dict[str, Any]:
 
 ALGORITHM_CONFUSION = [
     Row("control: RS256 by the issuer's key", signed(head()), 200, None),
-    Row("RS->HS256, public key PEM as secret", hmac_with(public_pem), 401, INVALID),
-    Row("RS->HS384, public key PEM as secret", hmac_with(public_pem, "384"), 401, INVALID),
-    Row("RS->HS512, public key PEM as secret", hmac_with(public_pem, "512"), 401, INVALID),
-    Row("RS->HS256, PKCS#1 PEM as secret", hmac_with(public_pkcs1_pem), 401, INVALID),
-    Row("RS->HS256, DER as secret", hmac_with(public_der), 401, INVALID),
-    Row("RS->HS256, JWK JSON as secret", hmac_with(lambda: public_jwk_bytes(okta_jwk())), 401, INVALID),
+    Row("RS->HS256, public key PEM as secret", hmac_with(public_pem), 401, INVALID, reason="alg 'HS256' is not accepted"),
+    Row("RS->HS384, public key PEM as secret", hmac_with(public_pem, "384"), 401, INVALID, reason="alg 'HS384' is not accepted"),
+    Row("RS->HS512, public key PEM as secret", hmac_with(public_pem, "512"), 401, INVALID, reason="alg 'HS512' is not accepted"),
+    Row("RS->HS256, PKCS#1 PEM as secret", hmac_with(public_pkcs1_pem), 401, INVALID, reason="alg 'HS256' is not accepted"),
+    Row("RS->HS256, DER as secret", hmac_with(public_der), 401, INVALID, reason="alg 'HS256' is not accepted"),
+    Row("RS->HS256, JWK JSON as secret", hmac_with(lambda: public_jwk_bytes(okta_jwk())), 401, INVALID, reason="alg 'HS256' is not accepted"),
     Row("HS256 without kid in JWKS mode", hmac_with(public_pem, kid=...), 401, INVALID),
-    Row("HS256 in pinned JWKS mode", hmac_with(public_pem), 401, INVALID, "pinned"),
+    Row("HS256 in pinned JWKS mode", hmac_with(public_pem), 401, INVALID, "pinned", "alg 'HS256' is not accepted"),
     Row("control: HS256 with the shared secret", hmac_with(HMAC_SECRET.encode), 200, None, "hmac"),
     Row("HS256 with another secret", hmac_with(lambda: b"x" * 48), 401, INVALID, "hmac"),
     Row("HS256 with the RSA public key", hmac_with(public_pem), 401, INVALID, "hmac"),
     Row("HS512 with a secret too short for it", hmac_with(HMAC_SECRET.encode, "512"), 401, INVALID, "hmac"),
-    Row("RS256 in HMAC mode", signed(head()), 401, INVALID, "hmac"),
+    Row("RS256 in HMAC mode", signed(head()), 401, INVALID, "hmac", "alg 'RS256' is not accepted"),
     Row("control: RS256 with the pinned JWKS", signed(head()), 200, None, "pinned"),
     Row("ES256 by an EC key, under the RSA key's kid",
-        lambda iss: raw_token(head("ES256"), okta_claims(iss), es("attacker-ec")), 401, INVALID),
+        lambda iss: raw_token(head("ES256"), okta_claims(iss), es("attacker-ec")), 401, INVALID,
+        reason=f"key '{KID}' does not verify ES256"),
     Row("control: ES256 by the issuer's EC key",
         lambda iss: raw_token(head("ES256", EC_KID), okta_claims(iss), es("gateway")), 200, None),
-    Row("RS256 under the EC key's kid", signed(head(kid=EC_KID)), 401, INVALID),
+    Row("RS256 under the EC key's kid", signed(head(kid=EC_KID)), 401, INVALID, reason=f"key '{EC_KID}' does not verify RS256"),
     Row("ES384 under the P-256 key's kid",
-        lambda iss: raw_token(head("ES384", EC_KID), okta_claims(iss), es("gateway")), 401, INVALID),
+        lambda iss: raw_token(head("ES384", EC_KID), okta_claims(iss), es("gateway")), 401, INVALID,
+        reason=f"key '{EC_KID}' does not verify ES384"),
     Row("PS256 by the RSA key whose JWK says RS256",
-        lambda iss: raw_token(head("PS256"), okta_claims(iss), ps()), 401, INVALID),
+        lambda iss: raw_token(head("PS256"), okta_claims(iss), ps()), 401, INVALID,
+        reason=f"key '{KID}' does not verify PS256"),
     Row("RS512 by the RSA key whose JWK says RS256",
-        lambda iss: raw_token(head("RS512"), okta_claims(iss), rs(bits="512")), 401, INVALID),
+        lambda iss: raw_token(head("RS512"), okta_claims(iss), rs(bits="512")), 401, INVALID,
+        reason=f"key '{KID}' does not verify RS512"),
     Row("EdDSA", lambda iss: raw_token(head("EdDSA"), okta_claims(iss), unsigned(b"s" * 64)), 401, INVALID),
     *(
-        Row(f"alg {alg!r}, signature {sig!r}", header_signed(head(alg), unsigned(sig)), 401, INVALID)
+        Row(f"alg {alg!r}, signature {sig!r}", header_signed(head(alg), unsigned(sig)), 401, INVALID,
+            # An empty signature segment is refused before the header is read.
+            reason="alg is missing or none" if sig else "not three base64url segments")
         for alg in ("none", "None", "NONE", "nOnE")
         for sig in (b"", b"x")
     ),
@@ -222,6 +231,11 @@ CLAIM_TYPES = [
 ]  # fmt: skip
 
 NESTED_AND_DUPLICATES = [
+    Row("crit naming an unknown extension", signed(head(crit=["urn:x"], **{"urn:x": 1})), 401, INVALID),
+    Row("crit naming b64, which PyJWT knows", signed(head(crit=["b64"], b64=True)), 401, INVALID),
+    Row("crit naming a registered claim", signed(head(crit=["exp"])), 401, INVALID),
+    Row("crit empty", signed(head(crit=[])), 401, INVALID),
+    Row("crit not a list", signed(head(crit="b64", b64=True)), 401, INVALID),
     Row("cty JWT (a nested token)", signed(head(cty="JWT")), 401, INVALID),
     Row("the payload is a signed JWT",
         lambda iss: raw_token(head(cty="JWT"), json.dumps(mint(okta_claims(iss))), rs()), 401, INVALID),
@@ -304,11 +318,18 @@ def assert_answer(response: Any, status: int, challenge: str | None) -> None:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
-def test_attack(row: Row, okta: KeyServer, hooks: dict[str, FlaskClient]) -> None:
+def test_attack(
+    row: Row, okta: KeyServer, hooks: dict[str, FlaskClient], capsys: pytest.CaptureFixture[str]
+) -> None:
     token = row.token(okta.issuer)
     fetches = okta.total_hits()
+    capsys.readouterr()
     response = post(hooks[row.mode], sample("progressive"), authorization=f"Bearer {token}")
     assert_answer(response, row.status, row.challenge)
+    if row.reason is not None:
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+        [audit] = [line for line in lines if "status" in line]
+        assert audit["reason"].startswith(f"bearer: {row.reason}")
     # Only an unknown kid may send the hook to the issuer again (at most once per cooldown).
     assert okta.total_hits() - fetches <= 1
 
