@@ -36,6 +36,8 @@ FAULTS = (
 SLOW_SECONDS = 0.6
 # Held connections are let go when the test ends, and never later than this.
 HOLD_LIMIT_SECONDS = 10.0
+# Requests answered with each fault, over the whole run (for the run's figures).
+INJECTED: Counter[str] = Counter()
 
 
 class FaultProxy:
@@ -106,9 +108,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         proxy = self.proxy
+        fault, released = proxy.fault, proxy.released
         with proxy._lock:
             proxy.hits[self.path] += 1
-        fault, released = proxy.fault, proxy.released
+            if fault is not None:
+                INJECTED[fault] += 1
         try:
             self._answer(fault, released)
         except (BrokenPipeError, ConnectionResetError):

@@ -10,8 +10,11 @@ a Secret Manager read), so a wait that ignored it would be seen. The backoffs af
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -314,3 +317,37 @@ def test_pinned_jwks_from_secret_manager_fault_at_cold_start(
     time.sleep(0.35)
     response, _ = timed(f"pinned JWKS {fault}: after recovery", client, bearer(okta))
     assert response.status_code == 200
+
+
+def test_stalled_secret_file_at_cold_start_is_503_within_the_deadline(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    # A FIFO with no writer blocks open(), as a secret volume waiting on Secret Manager would.
+    fifo = tmp_path / "basic"
+    os.mkfifo(fifo)
+    env = {
+        "OKTA_HOOK_BASIC_CREDENTIALS_FILE": str(fifo),
+        "OKTA_HOOK_SECRET_REFRESH_SECONDS": "0.2",
+        "OKTA_HOOK_DEADLINE_MS": str(DEADLINE_MS),
+    }
+    started = time.perf_counter()
+    client = make_client(**env)
+    MEASURED.append(("secret file stalled: cold start", time.perf_counter() - started))
+    response, _ = timed("secret file stalled: first request", client, basic())
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    # The stalled read is let go (a writer opens the FIFO); the file then holds the value.
+    _release(fifo)
+    fifo.unlink()
+    fifo.write_text(f"{BASIC_USER}:{BASIC_PASSWORD}\n")
+    deadline = time.monotonic() + 5
+    while (response := timed("secret file: after recovery", client, basic())[0]).status_code != 200:
+        assert response.status_code == 503 and time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def _release(fifo: Path) -> None:
+    """Give the reader blocked on the FIFO an empty answer, and wait for its thread to end."""
+    os.close(os.open(fifo, os.O_WRONLY))
+    for thread in threading.enumerate():
+        if thread.name == "read OKTA_HOOK_BASIC_CREDENTIALS":
+            thread.join(3.0)
