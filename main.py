@@ -8,7 +8,7 @@ import flask
 import functions_framework
 
 from handlers.parse import parse_hook_request
-from hook import logs, web
+from hook import deadline, logs, web
 from hook.app import load_app
 from hook.errors import HookError
 
@@ -21,13 +21,16 @@ APP = load_app(os.environ)
 def registration_hook(request: flask.Request) -> flask.Response:
     """Verify the caller, parse Okta's request, decide by requestType, answer in Okta's format."""
     audit = logs.Audit()
+    # Authentication is where a request can wait on a key or secret store: never past this.
+    request_deadline = deadline.Deadline.after(APP.deadline_seconds)
     trace_project = APP.settings.trace_project if APP.settings else None
     audit.set(**logs.trace_field(request.headers.get("X-Cloud-Trace-Context"), trace_project))
     try:
         web.require_post(request)
         gate, _ = APP.ready()
         web.refuse_declared_oversize(request)
-        caller = gate.authenticate(request.headers.get("Authorization"))
+        with deadline.within(request_deadline):
+            caller = gate.authenticate(request.headers.get("Authorization"))
         audit.set(auth=caller.scheme, caller=caller.subject, **caller.details)
         hook_request = parse_hook_request(
             web.read_json_body(request), accept_language=request.headers.get("Accept-Language")

@@ -8,6 +8,12 @@ from auth.caller import Caller, Verifier
 from hook.errors import Unauthenticated, Unavailable
 
 MAX_AUTHORIZATION_CHARS = 16384
+# Schemes a caller may send by mistake, named in the log. Any other first word is not named: it
+# may be a password or an address pasted without a scheme.
+KNOWN_SCHEMES = frozenset(
+    {"basic", "bearer", "digest", "dpop", "hoba", "mutual", "negotiate", "ntlm", "oauth",
+     "ssws", "token", "jwt", "aws4-hmac-sha256", "scram-sha-256"}
+)  # fmt: skip
 
 
 class Gate:
@@ -42,7 +48,6 @@ class Gate:
         verifier = self._by_scheme.get(scheme.lower())
         if verifier is None:
             # A scheme that is not configured is refused, never downgraded to another one.
-            raise Unauthenticated(
-                f"scheme {scheme[:16]!r} is not enabled", challenges=self._challenges
-            )
+            named = repr(scheme) if scheme.lower() in KNOWN_SCHEMES else "(not a known scheme)"
+            raise Unauthenticated(f"scheme {named} is not enabled", challenges=self._challenges)
         return verifier.verify(credentials.strip())

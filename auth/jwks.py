@@ -17,13 +17,19 @@ from auth.keys import (
     parse_jwks,
     pick,
 )
+from auth.loggable import shown
 from auth.url_fetch import FetchError, fetch_json
+from hook.deadline import time_left
 from hook.errors import Unavailable
 from hook.logs import logger
 
 # Each fetch, and all fetches of one refresh (discovery included): well inside Okta's 3 s.
 FETCH_TIMEOUT_SECONDS = 0.75
 REFRESH_BUDGET_SECONDS = 1.5
+# Both bounded further by the request's deadline; a fetch is not started with less than this left,
+# since it would fail for want of time and hold every later fetch back by a backoff.
+MIN_FETCH_SECONDS = 0.05
+WAIT_FOR_FETCH_SECONDS = REFRESH_BUDGET_SECONDS + 0.5
 # How long fetched keys are used before a refresh: Cache-Control max-age, kept within bounds.
 REFRESH_DEFAULT_SECONDS = 3600
 REFRESH_MIN_SECONDS = 300
@@ -87,7 +93,7 @@ class RemoteKeys:
             self._update(wait=True, due=lambda now: self._kid_refetch_due(now, kid))
             found = pick(self._entries, kid, alg)
         if found is None:
-            raise KeyNotFound(f"no key {str(kid)[:64]!r} at the issuer")
+            raise KeyNotFound(f"no key {shown(kid)} at the issuer")
         return found
 
     def _require_keys(self) -> None:
@@ -104,17 +110,22 @@ class RemoteKeys:
         return True
 
     def _update(self, *, wait: bool, due: Callable[[float], bool]) -> None:
-        if not self._lock.acquire(blocking=wait):
+        if wait:
+            acquired = self._lock.acquire(timeout=time_left(WAIT_FOR_FETCH_SECONDS))
+        else:
+            acquired = self._lock.acquire(blocking=False)
+        if not acquired:
             return
         try:
             now = self._clock()
-            if due(now):
-                self._fetch_keys(now)
+            budget = time_left(REFRESH_BUDGET_SECONDS)
+            if budget >= MIN_FETCH_SECONDS and due(now):
+                self._fetch_keys(now, budget)
         finally:
             self._lock.release()
 
-    def _fetch_keys(self, now: float) -> None:
-        deadline = time.monotonic() + REFRESH_BUDGET_SECONDS
+    def _fetch_keys(self, now: float, budget: float) -> None:
+        deadline = time.monotonic() + budget
         try:
             uri = self._jwks_uri or locate_jwks(
                 self._issuer, self._fetch, FETCH_TIMEOUT_SECONDS, deadline

@@ -8,7 +8,9 @@ from typing import Any, Protocol
 
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
+from jwt.utils import base64url_decode
 
+from auth.loggable import shown
 from hook.logs import logger
 
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512")
@@ -17,6 +19,10 @@ EC_ALGORITHMS = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 ASYMMETRIC_ALGORITHMS = frozenset((*RSA_ALGORITHMS, *RSA_PSS_ALGORITHMS, *EC_ALGORITHMS.values()))
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 MAX_KEYS = 50
+# Okta's keys are 2048-bit. Larger ones cost more to verify for nothing, and a public exponent
+# past NIST's 256-bit bound turns each verification into a private-key-sized computation.
+MAX_RSA_BITS = 4096
+MAX_RSA_EXPONENT_BITS = 256
 
 
 class KeyNotFound(Exception):
@@ -58,6 +64,7 @@ def parse_jwks(document: Any, origin: str) -> dict[str, JwkEntry]:
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise JwksFormatError(f"{origin}: not a JWKS (no 'keys' list)")
     entries: dict[str, JwkEntry] = {}
+    ambiguous: set[str] = set()
     for index, jwk in enumerate(document["keys"][:MAX_KEYS]):
         try:
             entry = _entry(jwk)
@@ -69,10 +76,29 @@ def parse_jwks(document: Any, origin: str) -> dict[str, JwkEntry]:
                 extra={"fields": {"event": "keys", "origin": origin, "index": index, "kid": label}},
             )
             continue
-        entries.setdefault(entry.kid, entry)
+        _add(entries, ambiguous, entry, origin)
     if not entries:
         raise JwksFormatError(f"{origin}: no usable signing key")
     return entries
+
+
+def _add(entries: dict[str, JwkEntry], ambiguous: set[str], entry: JwkEntry, origin: str) -> None:
+    """One kid may name keys of different types (RFC 7517 §4.5), told apart by `alg`; a kid
+    that names two keys for the same algorithm cannot say which one signed, so neither is used."""
+    previous = entries.get(entry.kid)
+    if entry.kid in ambiguous:
+        return
+    if previous is None:
+        entries[entry.kid] = entry
+    elif not set(previous.by_algorithm) & set(entry.by_algorithm):
+        entries[entry.kid] = JwkEntry(entry.kid, {**previous.by_algorithm, **entry.by_algorithm})
+    else:
+        ambiguous.add(entry.kid)
+        del entries[entry.kid]
+        logger.warning(
+            "JWKS kid names two keys for one algorithm: neither is used",
+            extra={"fields": {"event": "keys", "origin": origin, "kid": shown(entry.kid)}},
+        )
 
 
 def _entry(jwk: Any) -> JwkEntry:
@@ -89,14 +115,29 @@ def _entry(jwk: Any) -> JwkEntry:
     if "d" in jwk:
         # A private key in a public key set is a leak upstream, not something to trust.
         raise JwksFormatError("the JWK holds private key material")
+    algorithms = _algorithms_for(jwk)
+    if jwk.get("kty") == "RSA":
+        _check_rsa_size(jwk)
     by_algorithm: dict[str, PyJWK] = {}
-    for algorithm in _algorithms_for(jwk):
+    for algorithm in algorithms:
         prepared = PyJWK(jwk, algorithm=algorithm)
         weakness = prepared.Algorithm.check_key_length(prepared.key)
         if weakness:
             raise JwksFormatError(weakness)
         by_algorithm[algorithm] = prepared
     return JwkEntry(kid=kid, by_algorithm=by_algorithm)
+
+
+def _check_rsa_size(jwk: dict[str, Any]) -> None:
+    """Refuses a modulus or exponent too large before any key object is built from them."""
+    for member, limit in (("n", MAX_RSA_BITS), ("e", MAX_RSA_EXPONENT_BITS)):
+        value = jwk.get(member)
+        # Base64url carries 6 bits a character: a longer text cannot be under the limit.
+        if not isinstance(value, str) or len(value) > limit // 6 + 4:
+            raise JwksFormatError(f"RSA {member} missing or over {limit} bits")
+        bits = int.from_bytes(base64url_decode(value), "big").bit_length()
+        if bits > limit:
+            raise JwksFormatError(f"RSA {member} is {bits} bits, over {limit}")
 
 
 def _algorithms_for(jwk: dict[str, Any]) -> tuple[str, ...]:
@@ -124,5 +165,5 @@ def pick(entries: Mapping[str, JwkEntry], kid: str | None, alg: str) -> Verifica
         return None
     prepared = entry.by_algorithm.get(alg)
     if prepared is None:
-        raise KeyNotFound(f"key {kid[:64]!r} does not verify {alg}")
+        raise KeyNotFound(f"key {shown(kid)} does not verify {alg}")
     return VerificationKey(prepared, alg)

@@ -16,6 +16,7 @@ from auth.keys import (
     VerificationKey,
     parse_jwks,
 )
+from auth.loggable import shown
 from hook.errors import Unavailable
 from hook.logs import logger
 from hook.secret_values import Secret, SecretSource
@@ -88,10 +89,10 @@ class PinnedKeys:
     def key_for(self, kid: str | None, alg: str) -> VerificationKey:
         entries = self._entries.get()
         if kid is None or kid not in entries:
-            raise KeyNotFound(f"no key {str(kid)[:64]!r} in {self._setting}")
+            raise KeyNotFound(f"no key {shown(kid)} in {self._setting}")
         entry = entries[kid]
         if alg not in entry.by_algorithm:
-            raise KeyNotFound(f"key {kid[:64]!r} does not verify {alg}")
+            raise KeyNotFound(f"key {shown(kid)} does not verify {alg}")
         return VerificationKey(entry.by_algorithm[alg], alg)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,14 +23,51 @@ def _no_constants(name: str) -> Any:
     raise BadRequest("non-standard constant", public_message=f"The JSON body contains {name}.")
 
 
+MAX_NUMBER_CHARS = 100
+
+
+def _bounded_int(text: str) -> int:
+    # Python refuses to convert over 4300 digits with a ValueError of its own; no Okta value
+    # comes near this bound.
+    if len(text) > MAX_NUMBER_CHARS:
+        raise BadRequest("number too long", public_message="The JSON body has a number too long.")
+    return int(text)
+
+
+def _refuse_lone_surrogates(document: Any) -> None:
+    """A `\\ud800` escape parses into text that cannot be written back as UTF-8: refused here,
+    rather than fail when the answer or the log line is written."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest(
+                    "unpaired surrogate",
+                    public_message="The JSON body has a \\u escape that is not a character.",
+                ) from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
 # Built once: json.loads with hooks would build a decoder for every request.
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_bounded_int
+)
 
 
 def _loads(body: bytes) -> Any:
     try:
         # Okta sends UTF-8; json.loads would also guess UTF-16 or UTF-32 from bytes.
-        return _DECODER.decode(body.decode("utf-8"))
+        text = body.decode("utf-8")
+        document = _DECODER.decode(text)
     except UnicodeDecodeError:
         raise BadRequest("body not UTF-8", public_message="The body is not UTF-8 text.") from None
     except json.JSONDecodeError as e:
@@ -41,6 +79,10 @@ def _loads(body: bytes) -> Any:
         raise BadRequest(
             "JSON too deep", public_message="The JSON body is nested too deeply."
         ) from None
+    if _SURROGATE_ESCAPE.search(text):
+        # Only a \uD800-\uDFFF escape can make one: the walk is skipped for every other body.
+        _refuse_lone_surrogates(document)
+    return document
 
 
 def _object_at(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:

@@ -12,6 +12,7 @@ from auth.gate import Gate
 from handlers import progressive, registration
 from handlers.models import Decision, HookRequest, RequestType
 from handlers.policy import Policy, PolicyError, load_policy
+from hook import deadline
 from hook.errors import Unavailable
 from hook.logs import logger
 from hook.retries import RecentEvents
@@ -34,6 +35,11 @@ class HookApp:
     policy: Policy | None
     refusal: str | None = None
     recent_events: RecentEvents = field(default_factory=RecentEvents)
+
+    @property
+    def deadline_seconds(self) -> float:
+        ms = self.settings.deadline_ms if self.settings else deadline.DEFAULT_DEADLINE_MS
+        return ms / 1000
 
     def ready(self) -> tuple[Gate, Policy]:
         if self.gate is None or self.policy is None:
@@ -101,7 +107,9 @@ def load_app(env: Mapping[str, str]) -> HookApp:
         logger.error("hook refuses every request: %s", e, extra={"fields": {"event": "config"}})
         return HookApp(settings=None, gate=None, policy=None, refusal=str(e))
     try:
-        gate.load()
+        # The first request waits for the cold start: its reads get the same bound as a request.
+        with deadline.within(deadline.Deadline.after(settings.deadline_ms / 1000)):
+            gate.load()
     except Unavailable as e:
         # Sources that can recover (a secret store) are retried per request.
         logger.error(

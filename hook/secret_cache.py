@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from hook.deadline import time_left
 from hook.errors import Unavailable
 from hook.logs import logger
 from hook.secret_values import Secret
@@ -18,8 +19,11 @@ Clock = Callable[[], float]
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 60.0
 # How long a request with nothing to serve waits for a read already under way; a read is
-# bounded well below this (see hook/secret_manager.py).
+# bounded well below this (see hook/secret_manager.py). Both waits end by the request's deadline;
+# a read is not started with less than MIN_READ_SECONDS left, since it would fail for want of time
+# and hold the next read back by a backoff.
 WAIT_FOR_READ_SECONDS = 2.0
+MIN_READ_SECONDS = 0.05
 # Secret Manager holds at most 64 KiB per version.
 MAX_SECRET_BYTES = 64 * 1024
 
@@ -88,12 +92,14 @@ class RefreshingSecret:
         if secret is not None:
             acquired = self._lock.acquire(blocking=False)
         else:
-            acquired = self._lock.acquire(timeout=WAIT_FOR_READ_SECONDS)
+            acquired = self._lock.acquire(timeout=time_left(WAIT_FOR_READ_SECONDS))
         if not acquired:
             return self._serve(secret)  # another request is reading
         try:
             if self._clock() < self._next_read:  # it read while this one waited
                 return self._serve(self._secret)
+            if time_left(MIN_READ_SECONDS) < MIN_READ_SECONDS:
+                return self._serve(self._secret)  # no time left to read in this request
             return self._serve(self._read())
         finally:
             self._lock.release()

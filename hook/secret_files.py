@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
+from hook.bounded_call import BoundedCall, CallTimedOut, StillStalled
+from hook.deadline import time_left
 from hook.secret_cache import MAX_SECRET_BYTES, Reading, SecretReadError, decode_secret
 
 # A mounted secret is fetched from Secret Manager on every read of the file, so a read can
-# stall like any remote call; it is waited for this long, in a thread of its own.
+# stall like any remote call; it is waited for this long (less when the request's deadline is
+# nearer), in a thread of its own.
 READ_SECONDS = 1.0
 
 
@@ -21,35 +23,27 @@ class SecretFile:
         self.setting = setting
         self.path = path
         self.where = str(path)
-        self._stalled: threading.Thread | None = None
+        self._calls: BoundedCall[bytes] = BoundedCall(f"read {setting}")
 
     def __repr__(self) -> str:
         return f"SecretFile({self.setting!r}, {self.where!r})"
 
     def read(self) -> Reading:
-        if self._stalled is not None and self._stalled.is_alive():
-            # At most one thread waits on a stalled file; later reads fail at once.
-            raise self._error("an earlier read is still waiting on the file")
-        outcome: list[bytes | OSError] = []
-        reader = threading.Thread(
-            target=self._read_into, args=(outcome,), name=f"read {self.setting}", daemon=True
-        )
-        reader.start()
-        reader.join(READ_SECONDS)
-        if reader.is_alive():
-            self._stalled = reader
-            raise self._error(f"no answer within {READ_SECONDS:g} s")
-        [result] = outcome
-        if isinstance(result, OSError):
-            raise self._error(result.strerror or type(result).__name__)
-        return Reading(decode_secret(result, self._error), self.where)
-
-    def _read_into(self, outcome: list[bytes | OSError]) -> None:
+        budget = time_left(READ_SECONDS)
         try:
-            with self.path.open("rb") as file:
-                outcome.append(file.read(MAX_SECRET_BYTES + 1))
+            data = self._calls.run(self._read_bytes, budget)
+        except StillStalled:
+            # At most one thread waits on a stalled file; later reads fail at once.
+            raise self._error("an earlier read is still waiting on the file") from None
+        except CallTimedOut:
+            raise self._error(f"no answer within {budget:.3g} s") from None
         except OSError as e:
-            outcome.append(e)
+            raise self._error(e.strerror or type(e).__name__) from None
+        return Reading(decode_secret(data, self._error), self.where)
+
+    def _read_bytes(self) -> bytes:
+        with self.path.open("rb") as file:
+            return file.read(MAX_SECRET_BYTES + 1)
 
     def _error(self, cause: str) -> SecretReadError:
         return SecretReadError(f"{self.setting}: cannot read file {self.where}: {cause}")

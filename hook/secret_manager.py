@@ -6,7 +6,9 @@ import re
 import threading
 from typing import Any
 
-from hook.secret_cache import Reading, SecretReadError, decode_secret
+from hook.bounded_call import BoundedCall, CallTimedOut, StillStalled
+from hook.deadline import time_left
+from hook.secret_cache import MAX_SECRET_BYTES, Reading, SecretReadError, decode_secret
 
 VERSION_NAME = re.compile(
     r"projects/(?:[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20})"
@@ -16,10 +18,18 @@ VERSION_NAME = re.compile(
 VERSION_FORM = "projects/PROJECT/secrets/SECRET/versions/VERSION (VERSION: latest or a number)"
 
 # One attempt may take ATTEMPT_SECONDS; retries (transient errors only) start within
-# RETRY_SECONDS. A read therefore ends within about 1.6 s, leaving room in Okta's 3 s;
-# the client's own default retries for up to 60 s.
+# RETRY_SECONDS; the client's own default retries for up to 60 s. Socket timeouts do not bound a
+# server that drips bytes, so the read runs in a thread and is given up on after READ_SECONDS, or
+# sooner when the request's deadline is nearer.
 ATTEMPT_SECONDS = 1.0
 RETRY_SECONDS = 0.6
+READ_SECONDS = ATTEMPT_SECONDS + RETRY_SECONDS
+# The JSON of the largest version (64 KiB, base64) and its name fit well within this.
+MAX_RESPONSE_BYTES = 4 * MAX_SECRET_BYTES
+
+
+class ResponseRefused(Exception):
+    """The API answered with a redirect or a body too large to be a secret version."""
 
 
 def parse_version_name(text: str) -> str:
@@ -47,15 +57,27 @@ class SecretManagerVersion:
         self.setting = setting
         self.where = parse_version_name(name)
         self._endpoint = endpoint
+        self._calls: BoundedCall[Reading] = BoundedCall(f"read {setting}")
 
     def __repr__(self) -> str:
         return f"SecretManagerVersion({self.setting!r}, {self.where!r})"
 
     def read(self) -> Reading:
+        budget = time_left(READ_SECONDS)
+        try:
+            return self._calls.run(lambda: self._read(budget), budget)
+        except StillStalled:
+            raise self._error("an earlier read is still waiting for an answer") from None
+        except CallTimedOut:
+            raise self._error(f"no answer within {budget:.3g} s") from None
+
+    def _read(self, budget: float) -> Reading:
         try:
             access = _access(self._endpoint)
             response = access.client.access_secret_version(
-                name=self.where, retry=access.retry, timeout=ATTEMPT_SECONDS
+                name=self.where,
+                retry=access.retry.with_timeout(min(RETRY_SECONDS, budget)),
+                timeout=min(ATTEMPT_SECONDS, budget),
             )
             payload = response.payload
             data = bytes(payload.data)
@@ -102,6 +124,24 @@ class _Access:
             timeout=RETRY_SECONDS,
         )
         self.crc32c = google_crc32c.value
+        # The API never redirects, and a secret is small: anything else is refused before
+        # `requests` follows it or reads it whole.
+        # The REST transport's `requests` session (a private attribute; the tests pin it down).
+        transport: Any = self.client._transport
+        transport._session.hooks["response"].append(_checked_response)
+
+
+def _checked_response(response: Any, *args: Any, **kwargs: Any) -> Any:
+    if response.is_redirect:
+        response.close()
+        raise ResponseRefused(f"HTTP {response.status_code} redirect, not followed")
+    data = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+    if len(data) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise ResponseRefused(f"a response body over {MAX_RESPONSE_BYTES} bytes")
+    response._content = data
+    response._content_consumed = True
+    return response
 
 
 _clients: dict[str | None, _Access] = {}
@@ -120,6 +160,8 @@ def _describe(error: Exception) -> str:
     """What went wrong, from the library's error; only messages known not to carry data."""
     if isinstance(error, ImportError):
         return f"the Secret Manager client cannot be imported ({error.name})"
+    if isinstance(error, ResponseRefused):
+        return str(error)
     from google.api_core import exceptions as api_errors
     from google.auth import exceptions as auth_errors
     from requests import RequestException
@@ -127,7 +169,7 @@ def _describe(error: Exception) -> str:
     if isinstance(error, api_errors.RetryError):
         cause = error.cause
         last = f"; last error: {_describe(cause)}" if isinstance(cause, Exception) else ""
-        return f"gave up retrying after {RETRY_SECONDS} s{last}"
+        return f"gave up retrying{last}"
     if isinstance(error, api_errors.GoogleAPICallError):
         message = str(error.message)
         if error.response is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auth.url_fetch import is_allowed_url
+from hook.deadline import DEFAULT_DEADLINE_MS, MAX_DEADLINE_MS, MIN_DEADLINE_MS
 from hook.secret_cache import Clock, Reader, RefreshingSecret
 from hook.secret_files import SecretFile
 from hook.secret_manager import SecretManagerVersion, parse_endpoint
@@ -38,6 +39,8 @@ class Settings:
     basic_credentials: SecretSource | None
     trace_project: str | None
     bearer: BearerSettings | None = None
+    # Per request: no answer takes longer, whatever the key and secret stores do.
+    deadline_ms: int = DEFAULT_DEADLINE_MS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -47,6 +50,7 @@ class Settings:
             basic_credentials=secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS"),
             trace_project=env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None,
             bearer=BearerSettings.from_env(env),
+            deadline_ms=_deadline_ms(env),
         )
 
 
@@ -90,6 +94,22 @@ def _refresh_seconds(env: Mapping[str, str]) -> float:
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ConfigError(f"{name} must be a number of seconds above 0, not {raw[:32]!r}")
     return seconds
+
+
+def _deadline_ms(env: Mapping[str, str]) -> int:
+    name = "OKTA_HOOK_DEADLINE_MS"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return DEFAULT_DEADLINE_MS
+    try:
+        # ASCII only: int() would also read the digits of other scripts.
+        value = int(raw) if raw.isascii() else int("not a number")
+    except ValueError:
+        raise ConfigError(f"{name} is not a whole number of milliseconds") from None
+    if not MIN_DEADLINE_MS <= value <= MAX_DEADLINE_MS:
+        # Above the top, Okta (3 s) would give up before the hook does.
+        raise ConfigError(f"{name} must be between {MIN_DEADLINE_MS} and {MAX_DEADLINE_MS}")
+    return value
 
 
 def _secret_manager_endpoint(env: Mapping[str, str]) -> str | None:

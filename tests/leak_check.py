@@ -10,7 +10,8 @@ from hook.logs import LOGGER_NAME, CloudLoggingFormatter
 
 # Shapes that must never be logged, whatever test produced them.
 PATTERNS = {
-    "a JWT": re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}"),
+    # A JOSE header and what follows it; `e30` ({}) is the shortest claims segment.
+    "a JWT": re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{3,}"),
     "a Basic credential": re.compile(r"Basic\s+[A-Za-z0-9+/]{6,}=*"),
     "a full email address": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
 }

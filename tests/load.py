@@ -2,14 +2,18 @@
 
     python -m tests.load --requests 20000 --concurrency 64
 
-Serves the function with functions-framework on loopback, sends a mix of valid and invalid
-credentials and of allowed and denied requests, and checks every answer, the count of audit
-lines (exactly one per request) and the worker's memory. Stops by itself; exits 1 on any failure.
+Serves the function with functions-framework on loopback, with Basic and Bearer enabled and the
+issuer's keys on a loopback key server, sends a mix of valid and invalid credentials (a wrong
+password, none, Okta's token, an expired one, one for another audience, one for another client,
+a forged one, one with an unknown kid) and of allowed and denied requests, and checks every
+answer, the count of audit lines (exactly one per request), the log (no crash, no line beyond
+the expected ones) and the worker's memory. Stops by itself; exits 1 on any failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, basic, sample
+from tests.jwt_support import KeyServer, bearer_env, key_server, mint, okta_claims
 from tests.server_support import Served, serve
 
 
@@ -59,6 +64,58 @@ def basic_cases() -> list[Case]:
         Case("wrong password", _json(allow), wrong, 401, None),
         Case("no credentials", _json(allow), {"Content-Type": "application/json"}, 401, None),
         Case("malformed body", b"{", headers, 400, None),
+    ]
+
+
+def bearer_cases(okta: KeyServer) -> list[Case]:
+    def headers(token: str) -> dict[str, str]:
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+    allow = sample("ssr")
+    allow["data"]["userProfile"]["employeeNumber"] = "1234"
+    deny = sample("ssr")
+    deny["data"]["userProfile"]["email"] = "x@evil-example.com"
+    now = int(time.time())
+    valid = mint(okta_claims(okta.issuer))
+    return [
+        Case("bearer allow", _json(allow), headers(valid), 200, "ALLOW"),
+        Case("bearer deny", _json(deny), headers(valid), 200, "DENY"),
+        Case("bearer progressive", _json(sample("progressive")), headers(valid), 200, "ALLOW"),
+        Case(
+            "bearer expired",
+            _json(allow),
+            headers(mint(okta_claims(okta.issuer, iat=now - 7200, exp=now - 3600))),
+            401,
+            None,
+        ),
+        Case(
+            "bearer other audience",
+            _json(allow),
+            headers(mint(okta_claims(okta.issuer, aud="api://other"))),
+            401,
+            None,
+        ),
+        Case(
+            "bearer other client",
+            _json(allow),
+            headers(mint(okta_claims(okta.issuer, cid="0oa-other"))),
+            403,
+            None,
+        ),
+        Case(
+            "bearer forged",
+            _json(allow),
+            headers(mint(okta_claims(okta.issuer), key_name="attacker")),
+            401,
+            None,
+        ),
+        Case(
+            "bearer unknown kid",
+            _json(allow),
+            headers(mint(okta_claims(okta.issuer), key_name="attacker", kid="kid-unknown")),
+            401,
+            None,
+        ),
     ]
 
 
@@ -165,6 +222,30 @@ def audit_lines(served: Served) -> int:
     )
 
 
+# Log lines other than audit lines that the mix may cause: cold start, and the refetch an
+# unknown kid triggers (at most once every 30 s).
+EXPECTED_MESSAGES = ("hook ready", "signing keys fetched", "OKTA_HOOK_CLIENT_IDS")
+
+
+def unexpected_log_lines(served: Served) -> list[str]:
+    unexpected = []
+    for line in served.log().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if line.strip() and "functions_framework" not in line and "gunicorn" not in line:
+                unexpected.append(line[:200])
+            continue
+        message = str(entry.get("message", ""))
+        if message.startswith("okta registration hook "):
+            if entry.get("status", 0) >= 500:
+                unexpected.append(line[:200])
+            continue
+        if not any(expected in message for expected in EXPECTED_MESSAGES):
+            unexpected.append(line[:200])
+    return unexpected
+
+
 def load_test(
     requests: int,
     concurrency: int,
@@ -173,20 +254,26 @@ def load_test(
     extra_cases: Callable[[], list[Case]] | None = None,
     log_dir: Path | None = None,
 ) -> dict[str, Any]:
-    env = {
-        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
-        "OKTA_HOOK_POLICY": str(POLICIES / "ssr_and_progressive.toml"),
-        "THREADS": str(min(concurrency, 16)),
-        **(extra_env or {}),
-    }
-    cases = basic_cases() + (extra_cases() if extra_cases else [])
-    with tempfile.TemporaryDirectory() as tmp, serve(env, log_dir or Path(tmp)) as served:
+    with contextlib.ExitStack() as stack:
+        okta = stack.enter_context(key_server())
+        env = {
+            **bearer_env(okta),
+            "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
+            "OKTA_HOOK_POLICY": str(POLICIES / "ssr_and_progressive.toml"),
+            "THREADS": str(min(concurrency, 16)),
+            **(extra_env or {}),
+        }
+        cases = basic_cases() + bearer_cases(okta) + (extra_cases() if extra_cases else [])
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        served = stack.enter_context(serve(env, log_dir or Path(tmp)))
         warm = run(served, cases, min(requests // 10, 500), concurrency, deadline_s)
         rss_before = worker_rss_kib(served)
         result = run(served, cases, requests, concurrency, deadline_s)
         rss_after = worker_rss_kib(served)
         time.sleep(0.2)  # the last lines reach the log file
         lines = audit_lines(served)
+        unexpected = unexpected_log_lines(served)
+        key_fetches = okta.key_fetches()
     sent = sum(warm["outcomes"].values()) + sum(result["outcomes"].values())
     return {
         "requests": sum(result["outcomes"].values()),
@@ -196,6 +283,8 @@ def load_test(
         "failures": warm["failures"] + result["failures"],
         "audit_lines": lines,
         "answered": sent,
+        "unexpected_log_lines": unexpected[:20],
+        "key_fetches": key_fetches,
         "rss_kib_before": rss_before,
         "rss_kib_after": rss_after,
         "outcomes": dict(result["outcomes"]),
@@ -210,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = load_test(args.requests, args.concurrency, args.deadline)
     print(json.dumps(report, indent=2))
-    ok = not report["failures"] and report["audit_lines"] == report["answered"]
+    ok = (
+        not report["failures"]
+        and not report["unexpected_log_lines"]
+        and report["audit_lines"] == report["answered"]
+    )
     return 0 if ok else 1
 
 

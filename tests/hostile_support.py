@@ -1,0 +1,234 @@
+"""Hostile-input support: a hook per policy, the checks every answer must pass, and oracles that
+say, independently of the handlers, what each policy may allow."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import functions_framework
+from flask.testing import FlaskClient
+
+from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, ROOT
+
+REGISTRATION = "self.service.registration"
+DIGITS = "0123456789"
+
+# An allow-all-but-blocked policy: the domains below (and subdomains of spam.test) are refused,
+# every other well-formed address is allowed. bücher.test is written in its A-label form.
+BLOCKLIST_POLICY = """
+[domains]
+blocked = ["blocked.test", "spam.test", "*.spam.test", "xn--bcher-kva.test", "kiss.test"]
+
+[attributes.email]
+type = "email"
+required = ["registration"]
+reason = "INVALID_EMAIL_DOMAIN"
+
+[messages]
+DENIED = "Registration refused."
+INVALID_EMAIL_DOMAIN = "This email domain cannot register."
+"""
+BLOCKED = ("blocked.test", "spam.test", "*.spam.test", "xn--bcher-kva.test", "kiss.test")
+
+# `\\d` in a pattern: it must mean 0-9 only, never the digits of other scripts.
+BACKSLASH_D_POLICY = """
+[attributes.employeeNumber]
+required = ["registration", "progressive"]
+pattern = "\\\\d{4}"
+reason = "INVALID_EMPLOYEE_NUMBER"
+
+[progressive]
+updatable = ["employeeNumber"]
+
+[messages]
+DENIED = "Registration refused."
+INVALID_EMPLOYEE_NUMBER = "Enter four digits."
+"""
+
+
+def hook_client(env: Mapping[str, str]) -> FlaskClient:
+    """A cold start with exactly these OKTA_HOOK_* settings (for module-scoped fixtures, which
+    cannot use the function-scoped `make_client`)."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("OKTA_HOOK_")}
+    os.environ.update(env)
+    try:
+        app = functions_framework.create_app(  # type: ignore[no-untyped-call]
+            target="registration_hook", source=str(ROOT / "main.py")
+        )
+    finally:
+        for name in env:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
+    client: FlaskClient = app.test_client()
+    return client
+
+
+def basic_env(policy: Path) -> dict[str, str]:
+    return {
+        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
+        "OKTA_HOOK_POLICY": str(policy),
+    }
+
+
+def well_formed(response: Any) -> dict[str, Any]:
+    """Never a 5xx, a traceback or a body that is not a JSON object."""
+    text = response.get_data(as_text=True)
+    assert response.status_code < 500, text
+    assert response.mimetype == "application/json"
+    assert "Traceback" not in text
+    document = json.loads(text)
+    assert isinstance(document, dict)
+    return document
+
+
+def allowed(document: Mapping[str, Any]) -> bool:
+    actions = [
+        c["value"]["registration"]
+        for c in document.get("commands", [])
+        if c["type"] == "com.okta.action.update"
+    ]
+    return actions == ["ALLOW"] and "error" not in document
+
+
+# The oracle: a statement of each policy written from its TOML, sharing no code with handlers/.
+
+
+def four_ascii_digits(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 4 and all(c in DIGITS for c in value)
+
+
+def _label_ok(label: str) -> bool:
+    ok = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+    return 1 <= len(label) <= 63 and set(label) <= ok and label[0] != "-" and label[-1] != "-"
+
+
+def address_domain(value: object) -> str | None:
+    """The lower-case ASCII domain of a plain address (`local@domain`), else None."""
+    if not isinstance(value, str) or value.count("@") != 1:
+        return None
+    local, domain = value.split("@")
+    if not local or len(local) > 64 or any(c.isspace() or not c.isprintable() for c in local):
+        return None
+    if not domain.isascii() or len(domain) > 253:
+        return None
+    domain = domain.lower()
+    labels = domain.split(".")
+    return domain if len(labels) >= 2 and all(_label_ok(label) for label in labels) else None
+
+
+def delivery_names(domain: str) -> set[str]:
+    """Every DNS name a lenient mail system could deliver `domain` to: as written (without a
+    final dot), and through IDNA 2003 (NFKC, case folding, ideographic and full-width dots)."""
+    names = {domain.lower().rstrip(".")}
+    try:
+        names.add(domain.encode("idna").decode("ascii").lower().rstrip("."))
+    except UnicodeError:
+        pass
+    return names
+
+
+def blocked(name: str) -> bool:
+    return any(
+        name.endswith(entry[1:]) if entry.startswith("*.") else name == entry for entry in BLOCKED
+    )
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == ""
+
+
+def _trim(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+Oracle = Callable[[dict[str, Any]], bool]
+
+
+def _profiles(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(submitted values, current profile) of a body the hook parsed."""
+    data = body["data"]
+    if body["requestType"] == REGISTRATION:
+        return data.get("userProfile") or {}, {}
+    current = ((data.get("context") or {}).get("user") or {}).get("profile") or {}
+    return data.get("userProfileUpdate") or {}, current
+
+
+def _employee_number_ok(submitted: dict[str, Any], current: dict[str, Any], trim: bool) -> bool:
+    number = submitted.get("employeeNumber")
+    number = _trim(number) if trim else number
+    if _blank(number):
+        return not _blank(current.get("employeeNumber"))  # required: the profile keeps one
+    return four_ascii_digits(number)
+
+
+def may_allow_ssr(body: dict[str, Any]) -> bool:
+    submitted, _ = _profiles(body)
+    if body["requestType"] != REGISTRATION:
+        return not submitted  # nothing is updatable
+    return address_domain(submitted.get("email")) == "example.com"
+
+
+def may_allow_progressive(body: dict[str, Any]) -> bool:
+    submitted, current = _profiles(body)
+    if body["requestType"] == REGISTRATION:
+        number = submitted.get("employeeNumber")
+        return _blank(number) or four_ascii_digits(number)
+    return set(submitted) <= {"employeeNumber"} and _employee_number_ok(
+        submitted, current, trim=False
+    )
+
+
+def may_allow_ssr_and_progressive(body: dict[str, Any]) -> bool:
+    submitted, current = _profiles(body)
+    if body["requestType"] == REGISTRATION:
+        return address_domain(submitted.get("email")) == "example.com" and four_ascii_digits(
+            submitted.get("employeeNumber")
+        )
+    return set(submitted) <= {"employeeNumber"} and _employee_number_ok(
+        submitted, current, trim=False
+    )
+
+
+def may_allow_example_full(body: dict[str, Any]) -> bool:
+    submitted, current = _profiles(body)
+    if body["requestType"] == REGISTRATION:
+        email = _trim(submitted.get("email"))
+        email = email.lower() if isinstance(email, str) else email
+        return address_domain(email) == "example.com" and four_ascii_digits(
+            _trim(submitted.get("employeeNumber"))
+        )
+    return set(submitted) <= {"employeeNumber"} and _employee_number_ok(
+        submitted, current, trim=True
+    )
+
+
+def may_allow_blocklist(body: dict[str, Any]) -> bool:
+    submitted, _ = _profiles(body)
+    if body["requestType"] != REGISTRATION:
+        return not submitted
+    email = submitted.get("email")
+    domain = address_domain(email)
+    if domain is None:
+        return False
+    return not any(blocked(name) for name in delivery_names(str(email).split("@")[1]))
+
+
+def may_allow_backslash_d(body: dict[str, Any]) -> bool:
+    submitted, current = _profiles(body)
+    if body["requestType"] == REGISTRATION:
+        return four_ascii_digits(submitted.get("employeeNumber"))
+    return set(submitted) <= {"employeeNumber"} and _employee_number_ok(
+        submitted, current, trim=False
+    )
+
+
+SHIPPED: dict[str, tuple[Path, Oracle]] = {
+    "ssr": (POLICIES / "ssr.toml", may_allow_ssr),
+    "progressive": (POLICIES / "progressive.toml", may_allow_progressive),
+    "ssr_and_progressive": (POLICIES / "ssr_and_progressive.toml", may_allow_ssr_and_progressive),
+    "example_full": (POLICIES / "example_full.toml", may_allow_example_full),
+}

@@ -1,0 +1,353 @@
+"""The key server and Secret Manager failing in every way, through the function: each request is
+answered within OKTA_HOOK_DEADLINE_MS with the right status, and the hook recovers by itself.
+
+The dependencies are real loopback servers behind `tests/fault_support.py`'s proxy. The deadline
+is set to 400 ms here, below the hook's own per-fetch bounds (0.75 s for a key fetch, 1.6 s for
+a Secret Manager read), so a wait that ignored it would be seen. The backoffs after a failure
+(seconds in production) are shortened so that recovery is seen without long sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from auth import jwks
+from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
+from tests.fault_support import FAULTS, FaultProxy, fault_proxy
+from tests.jwt_support import (
+    AUTH_SERVER_PATH,
+    NEW_KID,
+    KeyServer,
+    bearer_env,
+    key_server,
+    mint,
+    okta_claims,
+    public_jwk,
+)
+from tests.secret_manager_support import SecretManagerServer, secret_manager
+
+DEADLINE_MS = 400
+# Generous: the deadline plus what a request costs around it on a busy 2-core machine.
+BOUND_SECONDS = DEADLINE_MS / 1000 + 0.3
+BACKOFF_SECONDS = 0.2
+INVALID = 'Bearer error="invalid_token"'
+UNAVAILABLE = {"error": {"code": "unavailable", "message": "The hook is not available."}}
+KEYS_PATH = AUTH_SERVER_PATH + "/v1/keys"
+MEASURED: list[tuple[str, float]] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report() -> Iterator[None]:
+    yield
+    print("\nfault latencies (s):")
+    for name, seconds in MEASURED:
+        print(f"  {seconds:6.3f}  {name}")
+
+
+@pytest.fixture(autouse=True)
+def short_backoffs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jwks, "RETRY_WITHOUT_KEYS_SECONDS", BACKOFF_SECONDS)
+    monkeypatch.setattr(jwks, "RETRY_WITH_KEYS_SECONDS", BACKOFF_SECONDS)
+    monkeypatch.setattr(jwks, "UNKNOWN_KID_COOLDOWN_SECONDS", BACKOFF_SECONDS)
+
+
+def timed(name: str, client: FlaskClient, authorization: str) -> tuple[Any, float]:
+    started = time.perf_counter()
+    response = post(client, sample("progressive"), authorization=authorization)
+    elapsed = time.perf_counter() - started
+    MEASURED.append((name, elapsed))
+    assert elapsed < BOUND_SECONDS, f"{name}: {elapsed:.3f} s"
+    return response, elapsed
+
+
+# Keys: the issuer's keys endpoint, or its metadata, behind the proxy.
+
+
+@pytest.fixture
+def okta() -> Iterator[KeyServer]:
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture
+def keys(okta: KeyServer) -> Iterator[FaultProxy]:
+    with fault_proxy(okta.origin) as proxy:
+        proxy.other_host = okta.origin
+        yield proxy
+
+
+def keys_env(okta: KeyServer, proxy: FaultProxy) -> dict[str, str]:
+    return bearer_env(
+        okta,
+        OKTA_HOOK_JWKS_URI=proxy.origin + KEYS_PATH,
+        OKTA_HOOK_DEADLINE_MS=str(DEADLINE_MS),
+    )
+
+
+def bearer(okta: KeyServer, **kwargs: Any) -> str:
+    return "Bearer " + mint(okta_claims(okta.issuer), **kwargs)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_keys_fault_at_cold_start(
+    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+) -> None:
+    keys.set(fault)
+    started = time.perf_counter()
+    client = make_client(**keys_env(okta, keys))
+    cold_start = time.perf_counter() - started
+    MEASURED.append((f"keys {fault}: cold start", cold_start))
+    assert cold_start < BOUND_SECONDS + 0.5  # the import of main.py, and the fetch bounded
+    response, _ = timed(f"keys {fault}: first request", client, bearer(okta))
+    if fault == "redirect-other-host":
+        # Another loopback origin with the issuer's keys: plain HTTP is allowed to loopback only.
+        assert response.status_code == 200
+        return
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert "WWW-Authenticate" not in response.headers
+    time.sleep(BACKOFF_SECONDS + 0.05)  # the next request fetches again, under the same fault
+    response, _ = timed(f"keys {fault}: request that fetches", client, bearer(okta))
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    keys.set(None)
+    time.sleep(BACKOFF_SECONDS + 0.05)
+    response, _ = timed(f"keys {fault}: after recovery", client, bearer(okta))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_keys_fault_after_warm_up(
+    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+) -> None:
+    client = make_client(**keys_env(okta, keys))
+    keys.set(fault)
+    # Cached keys serve a known kid without the network.
+    response, _ = timed(f"keys {fault}: known kid", client, bearer(okta))
+    assert response.status_code == 200
+    okta.jwks = [public_jwk("okta", "okta-key-1"), public_jwk("okta-next", NEW_KID)]
+    response, _ = timed(
+        f"keys {fault}: new kid", client, bearer(okta, key_name="okta-next", kid=NEW_KID)
+    )
+    if fault != "redirect-other-host":
+        # The kid cannot be found in time: the token is refused, not the hook unavailable.
+        assert (response.status_code, response.headers["WWW-Authenticate"]) == (401, INVALID)
+        keys.set(None)
+        time.sleep(BACKOFF_SECONDS + 0.05)
+        response, _ = timed(
+            f"keys {fault}: new kid after recovery",
+            client,
+            bearer(okta, key_name="okta-next", kid=NEW_KID),
+        )
+    assert response.status_code == 200
+
+
+DISCOVERY_FAULTS = ["refused", "hang", "trickle-headers", "500", "garbage", "huge", "redirect-loop"]
+
+
+@pytest.mark.parametrize("fault", DISCOVERY_FAULTS)
+def test_discovery_fault_at_cold_start(
+    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+) -> None:
+    # The issuer is reached through the proxy: its metadata names the proxy's issuer and keys.
+    issuer = keys.origin + AUTH_SERVER_PATH
+    okta.metadata_changes = {"issuer": issuer, "jwks_uri": keys.origin + KEYS_PATH}
+    keys.set(fault)
+    env = bearer_env(okta, OKTA_HOOK_ISSUER=issuer, OKTA_HOOK_DEADLINE_MS=str(DEADLINE_MS))
+    client = make_client(**env)
+    token = "Bearer " + mint(okta_claims(issuer))
+    response, _ = timed(f"discovery {fault}: first request", client, token)
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    keys.set(None)
+    time.sleep(BACKOFF_SECONDS + 0.05)
+    response, _ = timed(f"discovery {fault}: after recovery", client, token)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("fault", ["hang", "trickle-body", "slow"])
+def test_refresh_and_unknown_kid_share_one_deadline(
+    make_client: MakeClient,
+    okta: KeyServer,
+    keys: FaultProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+) -> None:
+    # A scheduled refresh is due on every request, and the token's kid is unknown: two fetches
+    # in one request, each bounded by what the request has left.
+    monkeypatch.setattr(jwks, "REFRESH_MIN_SECONDS", 0)
+    okta.cache_control = "no-store"
+    client = make_client(**keys_env(okta, keys))
+    keys.set(fault)
+    response, _ = timed(f"keys {fault}: refresh due, known kid", client, bearer(okta))
+    assert response.status_code == 200  # the refresh failed in time; cached keys serve
+    time.sleep(BACKOFF_SECONDS + 0.05)
+    response, _ = timed(
+        f"keys {fault}: refresh due, unknown kid", client, bearer(okta, kid="kid-nobody-has")
+    )
+    assert (response.status_code, response.headers["WWW-Authenticate"]) == (401, INVALID)
+
+
+# Secret Manager: the Basic credentials and a pinned JWKS read through the proxy.
+
+
+@pytest.fixture
+def store() -> Iterator[SecretManagerServer]:
+    with secret_manager() as server:
+        yield server
+
+
+@pytest.fixture
+def attacker_store() -> Iterator[SecretManagerServer]:
+    with secret_manager() as server:
+        yield server
+
+
+@pytest.fixture
+def secrets_proxy(
+    store: SecretManagerServer, attacker_store: SecretManagerServer
+) -> Iterator[FaultProxy]:
+    with fault_proxy(store.endpoint) as proxy:
+        proxy.other_host = attacker_store.endpoint
+        yield proxy
+
+
+def secret_env(store: SecretManagerServer, proxy: FaultProxy, refresh: float) -> dict[str, str]:
+    version = store.add_version("basic", f"{BASIC_USER}:{BASIC_PASSWORD}")
+    return {
+        "OKTA_HOOK_BASIC_CREDENTIALS_SECRET": version.rsplit("/", 1)[0] + "/latest",
+        "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": proxy.origin,
+        "OKTA_HOOK_SECRET_REFRESH_SECONDS": str(refresh),
+        "OKTA_HOOK_DEADLINE_MS": str(DEADLINE_MS),
+    }
+
+
+ATTACKER_PASSWORD = "attacker-chosen-password"
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_secret_manager_fault_at_cold_start(
+    make_client: MakeClient,
+    store: SecretManagerServer,
+    attacker_store: SecretManagerServer,
+    secrets_proxy: FaultProxy,
+    capsys: pytest.CaptureFixture[str],
+    fault: str,
+) -> None:
+    # Another server that would hand out credentials of the attacker's choosing.
+    attacker_store.add_version("basic", f"{BASIC_USER}:{ATTACKER_PASSWORD}")
+    refresh = 0.3
+    env = secret_env(store, secrets_proxy, refresh)
+    secrets_proxy.set(fault)
+    started = time.perf_counter()
+    client = make_client(**env)
+    MEASURED.append((f"secret manager {fault}: cold start", time.perf_counter() - started))
+    response, _ = timed(f"secret manager {fault}: first request", client, basic())
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    response, _ = timed(
+        f"secret manager {fault}: attacker's password", client, basic(BASIC_USER, ATTACKER_PASSWORD)
+    )
+    assert response.status_code == 503
+    time.sleep(refresh + 0.05)  # the next request reads again, under the same fault
+    response, _ = timed(f"secret manager {fault}: request that reads", client, basic())
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert attacker_store.total_reads() == 0  # a redirect is never followed
+    secrets_proxy.set(None)
+    time.sleep(refresh + 0.05)
+    response, _ = timed(f"secret manager {fault}: after recovery", client, basic())
+    assert response.status_code == 200
+    assert (
+        post(client, sample("progressive"), basic(BASIC_USER, ATTACKER_PASSWORD)).status_code == 401
+    )
+    if fault.startswith(("redirect", "huge")):
+        expected = "redirect, not followed" if fault.startswith("redirect") else "over 262144 bytes"
+        assert expected in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_secret_manager_fault_on_refresh_keeps_serving(
+    make_client: MakeClient,
+    store: SecretManagerServer,
+    secrets_proxy: FaultProxy,
+    fault: str,
+) -> None:
+    refresh = 0.2
+    client = make_client(**secret_env(store, secrets_proxy, refresh))
+    secrets_proxy.set(fault)
+    time.sleep(refresh + 0.05)
+    response, _ = timed(f"secret manager {fault}: refresh due", client, basic())
+    assert response.status_code == 200  # the last value serves
+    secrets_proxy.set(None)
+    store.add_version("basic", f"{BASIC_USER}:rotated-after-the-fault")
+    deadline = time.monotonic() + 5
+    while (
+        post(client, sample("ssr"), basic(BASIC_USER, "rotated-after-the-fault")).status_code != 200
+    ):
+        assert time.monotonic() < deadline, "the rotation was never picked up"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("fault", ["hang", "trickle-body", "500", "garbage", "redirect-other-host"])
+def test_pinned_jwks_from_secret_manager_fault_at_cold_start(
+    make_client: MakeClient,
+    okta: KeyServer,
+    store: SecretManagerServer,
+    secrets_proxy: FaultProxy,
+    fault: str,
+) -> None:
+    version = store.add_version("jwks", json.dumps({"keys": okta.jwks}))
+    env = bearer_env(
+        okta,
+        OKTA_HOOK_JWKS_SECRET=version,
+        OKTA_HOOK_SECRET_MANAGER_ENDPOINT=secrets_proxy.origin,
+        OKTA_HOOK_SECRET_REFRESH_SECONDS="0.3",
+        OKTA_HOOK_DEADLINE_MS=str(DEADLINE_MS),
+    )
+    secrets_proxy.set(fault)
+    client = make_client(**env)
+    response, _ = timed(f"pinned JWKS {fault}: first request", client, bearer(okta))
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    secrets_proxy.set(None)
+    time.sleep(0.35)
+    response, _ = timed(f"pinned JWKS {fault}: after recovery", client, bearer(okta))
+    assert response.status_code == 200
+
+
+def test_stalled_secret_file_at_cold_start_is_503_within_the_deadline(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    # A FIFO with no writer blocks open(), as a secret volume waiting on Secret Manager would.
+    fifo = tmp_path / "basic"
+    os.mkfifo(fifo)
+    env = {
+        "OKTA_HOOK_BASIC_CREDENTIALS_FILE": str(fifo),
+        "OKTA_HOOK_SECRET_REFRESH_SECONDS": "0.2",
+        "OKTA_HOOK_DEADLINE_MS": str(DEADLINE_MS),
+    }
+    started = time.perf_counter()
+    client = make_client(**env)
+    MEASURED.append(("secret file stalled: cold start", time.perf_counter() - started))
+    response, _ = timed("secret file stalled: first request", client, basic())
+    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    # The stalled read is let go (a writer opens the FIFO); the file then holds the value.
+    _release(fifo)
+    fifo.unlink()
+    fifo.write_text(f"{BASIC_USER}:{BASIC_PASSWORD}\n")
+    deadline = time.monotonic() + 5
+    while (response := timed("secret file: after recovery", client, basic())[0]).status_code != 200:
+        assert response.status_code == 503 and time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def _release(fifo: Path) -> None:
+    """Give the reader blocked on the FIFO an empty answer, and wait for its thread to end."""
+    os.close(os.open(fifo, os.O_WRONLY))
+    for thread in threading.enumerate():
+        if thread.name == "read OKTA_HOOK_BASIC_CREDENTIALS":
+            thread.join(3.0)
