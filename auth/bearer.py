@@ -126,12 +126,10 @@ class BearerVerifier:
         if segments is None:
             _refuse("not three base64url segments")
         try:
-            # Only kid, alg and crit are read; jku, x5u, jwk and x5c are never followed.
-            header = signed_token.json_object(
-                signed_token.decode_segment(segments.header, "header"), "header"
-            )
-        except PyJWTError as e:
-            _refuse(f"unreadable header: {str(e)[:200]}")
+            # Only kid, alg, crit, cty and b64 are read; jku, x5u, jwk and x5c are never followed.
+            header = token_form.header_of(segments)
+        except token_form.TokenFormError as e:
+            _refuse(f"unreadable header: {e}", token)
         if "kid" in header and not isinstance(header["kid"], str):
             _refuse("unreadable header: Key ID header parameter must be a string")
         alg = header.get("alg")
@@ -143,6 +141,9 @@ class BearerVerifier:
             # No extension is understood here, so any critical one rejects the token.
             _refuse("crit header names an extension this hook does not understand", token)
         try:
+            form_problem = token_form.header_problem(header)
+            if form_problem is not None:
+                _refuse(form_problem, token)
             claims = token_form.claims_of(segments)
         except token_form.TokenFormError as e:
             _refuse(str(e), token)

@@ -25,17 +25,25 @@ class TokenFormError(Exception):
     """The token's JSON is refused; the message is safe to log."""
 
 
-def claims_of(segments: Segments) -> dict[str, Any]:
-    """The claims of a token whose header and claims pass the strict reading, else
-    `TokenFormError`."""
-    header = _object(segments.header, "header")
-    claims = _object(segments.payload, "claims")
+def header_of(segments: Segments) -> dict[str, Any]:
+    """The header, read strictly, else `TokenFormError`."""
+    return _object(segments.header, "header")
+
+
+def header_problem(header: dict[str, Any]) -> str | None:
+    """Why a header this hook never accepts is refused, or None."""
     if "cty" in header:
         # RFC 8725 §2.8: a nested token is never what this hook is sent.
-        raise TokenFormError("cty header: nested or typed content is not accepted")
+        return "cty header: nested or typed content is not accepted"
     if header.get("b64", True) is not True:
         # RFC 7797 unencoded payloads: the claims would be read differently from what was signed.
-        raise TokenFormError("b64 header other than true")
+        return "b64 header other than true"
+    return None
+
+
+def claims_of(segments: Segments) -> dict[str, Any]:
+    """The claims, read strictly and with numeric dates, else `TokenFormError`."""
+    claims = _object(segments.payload, "claims")
     for name in NUMERIC_DATES:
         value = claims.get(name)
         if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -46,18 +54,22 @@ def claims_of(segments: Segments) -> dict[str, Any]:
 def _object(segment: str, part: str) -> dict[str, Any]:
     try:
         text = decode_segment(segment, part).decode("utf-8")
-        document = json.loads(
-            text,
-            object_pairs_hook=lambda pairs: _unique(pairs, part),
-            parse_constant=lambda name: _refuse(f"{part} holds {name}"),
-            parse_float=lambda text: _finite(text, part),
-            parse_int=lambda text: _int(text, part),
-        )
+        document = _DECODERS[part].decode(text)
     except (PyJWTError, UnicodeDecodeError, ValueError, RecursionError):
         raise TokenFormError(f"{part} is not base64url of JSON") from None
     if not isinstance(document, dict):
         raise TokenFormError(f"{part} is not a JSON object")
     return document
+
+
+def _decoder(part: str) -> json.JSONDecoder:
+    # Built once per part: json.loads with hooks would build a decoder on every call.
+    return json.JSONDecoder(
+        object_pairs_hook=lambda pairs: _unique(pairs, part),
+        parse_constant=lambda name: _refuse(f"{part} holds {name}"),
+        parse_float=lambda text: _finite(text, part),
+        parse_int=lambda text: _int(text, part),
+    )
 
 
 def _unique(pairs: list[tuple[str, Any]], part: str) -> dict[str, Any]:
@@ -84,3 +96,6 @@ def _int(text: str, part: str) -> int:
 
 def _refuse(reason: str) -> Any:
     raise TokenFormError(reason)
+
+
+_DECODERS = {part: _decoder(part) for part in ("header", "claims")}

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 # Okta waits 3 s; the answer must be written before that, whatever the dependencies do.
 DEFAULT_DEADLINE_MS = 2000
@@ -14,11 +11,16 @@ MIN_DEADLINE_MS = 100
 MAX_DEADLINE_MS = 2900
 
 
-@dataclass(frozen=True)
 class Deadline:
     """A point on the monotonic clock after which nothing more may be waited for."""
 
-    at: float
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __repr__(self) -> str:
+        return f"Deadline(at={self.at!r})"
 
     @classmethod
     def after(cls, seconds: float) -> Deadline:
@@ -34,14 +36,21 @@ class Deadline:
 _current: ContextVar[Deadline | None] = ContextVar("okta_hook_deadline", default=None)
 
 
-@contextmanager
-def within(deadline: Deadline) -> Iterator[Deadline]:
-    """Bound every wait in this block (in this thread) by `deadline`."""
-    token = _current.set(deadline)
-    try:
-        yield deadline
-    finally:
-        _current.reset(token)
+class within:  # noqa: N801 - used as `with deadline.within(...)`, like a function
+    """Bound every wait in this block (in this thread) by `deadline`. A class rather than a
+    generator context manager: it runs on every request."""
+
+    __slots__ = ("_deadline", "_token")
+
+    def __init__(self, deadline: Deadline) -> None:
+        self._deadline = deadline
+
+    def __enter__(self) -> Deadline:
+        self._token = _current.set(self._deadline)
+        return self._deadline
+
+    def __exit__(self, *_: object) -> None:
+        _current.reset(self._token)
 
 
 def time_left(cap: float) -> float:
