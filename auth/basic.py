@@ -5,13 +5,11 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
-import threading
 from base64 import b64decode
 
 from auth.caller import Caller
-from hook.errors import Unauthenticated, Unavailable
-from hook.logs import logger
-from hook.secret_values import Secret, SecretSource
+from hook.errors import Unauthenticated
+from hook.secret_values import ParsedSecret, SecretSource
 
 CHALLENGE = 'Basic realm="okta-registration-hook", charset="UTF-8"'
 MAX_CREDENTIALS_CHARS = 4096
@@ -49,43 +47,18 @@ class BasicVerifier:
 
     def __init__(self, source: SecretSource) -> None:
         self._source = source
-        self._lock = threading.Lock()
-        self._parsed_from: Secret | None = None
-        self._rejected: Secret | None = None
-        self._pairs: tuple[tuple[bytes, bytes], ...] = ()
+        # Re-parsed only when the source swaps its value; a malformed new one keeps the last.
+        self._pairs = ParsedSecret(source, parse_credentials)
 
     def __repr__(self) -> str:
         return f"BasicVerifier({self._source.setting})"
 
     def load(self) -> None:
         """Read and parse the credentials now (cold start); raises `Unavailable`."""
-        self._credentials()
-
-    def _credentials(self) -> tuple[tuple[bytes, bytes], ...]:
-        secret = self._source.current()
-        if secret is self._parsed_from:
-            return self._pairs
-        with self._lock:
-            if secret is not self._parsed_from and secret is not self._rejected:
-                try:
-                    self._pairs = parse_credentials(secret.reveal())
-                except CredentialsFormatError as e:
-                    if self._parsed_from is None:
-                        raise Unavailable(f"{self._source.setting}: {e}") from None
-                    # A malformed new version must not lock Okta out: keep the last good one.
-                    self._rejected = secret
-                    logger.error(
-                        "%s: new value refused, the previous one stays: %s",
-                        self._source.setting,
-                        e,
-                        extra={"fields": {"event": "secret", "setting": self._source.setting}},
-                    )
-                    return self._pairs
-                self._parsed_from = secret
-            return self._pairs
+        self._pairs.get()
 
     def verify(self, credentials: str) -> Caller:
-        pairs = self._credentials()
+        pairs = self._pairs.get()
         user, password = _decode(credentials)
         user_digest, password_digest = _digest(user), _digest(password)
         matched = False

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
-from typing import Generic, TypeVar
 
 from auth.keys import (
     ASYMMETRIC_ALGORITHMS,
@@ -17,58 +14,10 @@ from auth.keys import (
     parse_jwks,
 )
 from auth.loggable import shown
-from hook.errors import Unavailable
-from hook.logs import logger
-from hook.secret_values import Secret, SecretSource
+from hook.secret_values import ParsedSecret, SecretSource
 
 # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
 HMAC_MIN_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
-
-T = TypeVar("T")
-
-
-class _Parsed(Generic[T]):
-    """The parsed form of a secret-valued setting, redone only when the source swaps the Secret.
-
-    A malformed new value never replaces a good one: Okta would be locked out by a typo.
-    """
-
-    def __init__(self, source: SecretSource, parse: Callable[[str], T]) -> None:
-        self._source = source
-        self._parse = parse
-        self._lock = threading.Lock()
-        self._parsed_from: Secret | None = None
-        self._rejected: Secret | None = None
-        self._value: T | None = None
-
-    def get(self) -> T:
-        secret = self._source.current()
-        value = self._value
-        if value is not None and (secret is self._parsed_from or secret is self._rejected):
-            return value
-        with self._lock:
-            if secret is not self._parsed_from and secret is not self._rejected:
-                self._update(secret)
-            if self._value is None:
-                raise Unavailable(f"{self._source.setting}: no usable value")
-            return self._value
-
-    def _update(self, secret: Secret) -> None:
-        try:
-            self._value = self._parse(secret.reveal())
-        except ValueError as e:
-            # The message names the setting and the problem, never the value.
-            if self._value is None:
-                raise Unavailable(f"{self._source.setting}: {e}") from None
-            self._rejected = secret
-            logger.error(
-                "%s: new value refused, the previous one stays: %s",
-                self._source.setting,
-                e,
-                extra={"fields": {"event": "secret", "setting": self._source.setting}},
-            )
-            return
-        self._parsed_from = secret
 
 
 class PinnedKeys:
@@ -78,7 +27,7 @@ class PinnedKeys:
 
     def __init__(self, source: SecretSource) -> None:
         self._setting = source.setting
-        self._entries = _Parsed(source, lambda text: _parse_jwks_text(text, source.setting))
+        self._entries = ParsedSecret(source, lambda text: _parse_jwks_text(text, source.setting))
 
     def __repr__(self) -> str:
         return f"PinnedKeys({self._setting})"
@@ -111,7 +60,7 @@ class HmacKeys:
 
     def __init__(self, source: SecretSource) -> None:
         self._setting = source.setting
-        self._secret = _Parsed(source, _hmac_key)
+        self._secret = ParsedSecret(source, _hmac_key)
 
     def __repr__(self) -> str:
         return f"HmacKeys({self._setting})"

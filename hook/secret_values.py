@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+from hook.errors import Unavailable
+from hook.logs import logger
 
 
 class Secret:
@@ -48,3 +53,50 @@ class StaticSecret:
 
     def __repr__(self) -> str:
         return f"StaticSecret({self.setting!r})"
+
+
+T = TypeVar("T")
+
+
+class ParsedSecret(Generic[T]):
+    """The parsed form of a secret-valued setting, redone only when the source swaps the Secret.
+
+    A malformed new value never replaces a good one: Okta would be locked out by a typo.
+    """
+
+    def __init__(self, source: SecretSource, parse: Callable[[str], T]) -> None:
+        self._source = source
+        self._parse = parse
+        self._lock = threading.Lock()
+        self._parsed_from: Secret | None = None
+        self._rejected: Secret | None = None
+        self._value: T | None = None
+
+    def get(self) -> T:
+        secret = self._source.current()
+        value = self._value
+        if value is not None and (secret is self._parsed_from or secret is self._rejected):
+            return value
+        with self._lock:
+            if secret is not self._parsed_from and secret is not self._rejected:
+                self._update(secret)
+            if self._value is None:
+                raise Unavailable(f"{self._source.setting}: no usable value")
+            return self._value
+
+    def _update(self, secret: Secret) -> None:
+        try:
+            self._value = self._parse(secret.reveal())
+        except ValueError as e:
+            # The message names the setting and the problem, never the value.
+            if self._value is None:
+                raise Unavailable(f"{self._source.setting}: {e}") from None
+            self._rejected = secret
+            logger.error(
+                "%s: new value refused, the previous one stays: %s",
+                self._source.setting,
+                e,
+                extra={"fields": {"event": "secret", "setting": self._source.setting}},
+            )
+            return
+        self._parsed_from = secret
