@@ -77,14 +77,6 @@ class TokenCache:
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
 
-    def discard(self, token: str) -> None:
-        with self._lock:
-            self._entries.pop(_digest(token), None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()

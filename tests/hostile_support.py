@@ -74,6 +74,19 @@ def basic_env(policy: Path) -> dict[str, str]:
     }
 
 
+def set_at(body: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    """`body` with `value` at `path`, creating objects on the way; a non-object on the way stops
+    the walk, leaving the body as it was there."""
+    node: Any = body
+    for key in path[:-1]:
+        if not isinstance(node, dict):
+            break
+        node = node.setdefault(key, {})
+    if isinstance(node, dict):
+        node[path[-1]] = value
+    return body
+
+
 def well_formed(response: Any) -> dict[str, Any]:
     """Never a 5xx, a traceback or a body that is not a JSON object."""
     text = response.get_data(as_text=True)

@@ -212,16 +212,3 @@ def bearer_env(server: KeyServer, **changes: str) -> dict[str, str]:
     }
     env.update(changes)
     return env
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds

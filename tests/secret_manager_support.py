@@ -135,16 +135,3 @@ def secret_manager() -> Iterator[SecretManagerServer]:
         yield server
     finally:
         server.close()
-
-
-class ManualClock:
-    """A monotonic clock the test moves by hand, for refresh intervals without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds

@@ -26,6 +26,7 @@ from auth.jwks import (
 )
 from auth.url_fetch import Fetched, fetch_json
 from hook.errors import Unauthenticated, Unavailable
+from tests.clock_support import ManualClock
 from tests.conftest import MakeClient, post, sample
 from tests.jwt_support import (
     AUDIENCE,
@@ -34,7 +35,6 @@ from tests.jwt_support import (
     KID,
     NEW_KID,
     SCOPE,
-    FakeClock,
     KeyServer,
     bearer_env,
     key_server,
@@ -70,7 +70,7 @@ class CountingFetch:
         return fetch_json(url, timeout)
 
 
-def verifier(server: KeyServer, clock: FakeClock, fetch: CountingFetch) -> BearerVerifier:
+def verifier(server: KeyServer, clock: ManualClock, fetch: CountingFetch) -> BearerVerifier:
     expect = Expectations(server.issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), 30)
     return BearerVerifier(expect, RemoteKeys(server.issuer, fetch=fetch, clock=clock))
 
@@ -173,7 +173,7 @@ def test_jwks_uri_setting_skips_discovery(make_client: MakeClient, okta: KeyServ
 
 
 def test_refresh_on_schedule_picks_up_rotation(okta: KeyServer) -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = ManualClock(), CountingFetch()
     bearer = verifier(okta, clock, fetch)
     bearer.load()
     okta.jwks = [public_jwk("okta-next", NEW_KID)]
@@ -203,7 +203,7 @@ def test_refresh_follows_cache_control_within_bounds(
     okta: KeyServer, cache_control: str | None, interval: int
 ) -> None:
     okta.cache_control = cache_control
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = ManualClock(), CountingFetch()
     bearer = verifier(okta, clock, fetch)
     bearer.load()
     clock.advance(interval - 1)
@@ -215,7 +215,7 @@ def test_refresh_follows_cache_control_within_bounds(
 
 
 def test_failed_refresh_keeps_serving_and_backs_off(okta: KeyServer) -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = ManualClock(), CountingFetch()
     bearer = verifier(okta, clock, fetch)
     bearer.load()
     okta.down()
@@ -230,7 +230,7 @@ def test_failed_refresh_keeps_serving_and_backs_off(okta: KeyServer) -> None:
 
 def test_no_keys_at_all_is_unavailable_until_a_retry_succeeds(okta: KeyServer) -> None:
     okta.jwks = []  # the issuer answers, but with no usable key
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = ManualClock(), CountingFetch()
     bearer = verifier(okta, clock, fetch)
     with pytest.raises(Unavailable, match="no usable signing key"):
         bearer.load()
@@ -245,7 +245,7 @@ def test_no_keys_at_all_is_unavailable_until_a_retry_succeeds(okta: KeyServer) -
 
 
 def test_unknown_kid_refetch_cooldown(okta: KeyServer) -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = ManualClock(), CountingFetch()
     bearer = verifier(okta, clock, fetch)
     bearer.load()
     for step in (0, UNKNOWN_KID_COOLDOWN_SECONDS - 1):
@@ -260,7 +260,7 @@ def test_unknown_kid_refetch_cooldown(okta: KeyServer) -> None:
 
 
 def test_threads_meeting_a_new_kid_share_one_fetch(okta: KeyServer) -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = ManualClock(), CountingFetch()
     bearer = verifier(okta, clock, fetch)
     bearer.load()
     okta.jwks = [public_jwk("okta", KID), public_jwk("okta-next", NEW_KID)]

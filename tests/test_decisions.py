@@ -7,18 +7,12 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, MakeClient, post, sample
-
-ALLOW = {"type": "com.okta.action.update", "value": {"registration": "ALLOW"}}
-DENY = {"type": "com.okta.action.update", "value": {"registration": "DENY"}}
+from tests.conftest import POLICIES, MakeClient, post, sample
+from tests.policy_support import ALLOW, DENY, hook_on, registration
 
 
 def hook(make_client: MakeClient, policy: str, **env: str) -> FlaskClient:
-    return make_client(
-        OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}",
-        OKTA_HOOK_POLICY=str(POLICIES / policy),
-        **env,
-    )
+    return hook_on(make_client, POLICIES / policy, **env)
 
 
 def decide(client: FlaskClient, body: dict[str, Any]) -> dict[str, Any]:
@@ -38,16 +32,6 @@ def causes(result: dict[str, Any]) -> list[tuple[str, str]]:
         assert entry["errorSummary"]
     assert result["error"]["errorSummary"]
     return [(e["location"], e["reason"]) for e in entries]
-
-
-def registration(**profile: Any) -> dict[str, Any]:
-    body = sample("ssr")
-    for name, value in profile.items():
-        if value is ...:
-            body["data"]["userProfile"].pop(name, None)
-        else:
-            body["data"]["userProfile"][name] = value
-    return body
 
 
 def progressive(update: Any = ..., current: dict[str, Any] | None = None) -> dict[str, Any]:

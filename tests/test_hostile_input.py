@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any
 
-import functions_framework
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BASIC_PASSWORD, BASIC_USER, ROOT, basic, post, sample
+from tests.conftest import POLICIES, basic, post, sample
+from tests.hostile_support import (
+    allowed,
+    basic_env,
+    four_ascii_digits,
+    hook_client,
+    set_at,
+    well_formed,
+)
 
 SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -58,28 +64,6 @@ emails = st.one_of(
 employee_numbers = st.one_of(st.from_regex(r"[0-9]{4}", fullmatch=True), tricky_text, json_values)
 
 
-def assert_well_formed(response: Any) -> dict[str, Any]:
-    assert response.status_code < 500, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    text = response.get_data(as_text=True)
-    assert "Traceback" not in text
-    document: dict[str, Any] = json.loads(text)
-    return document
-
-
-def allowed(document: dict[str, Any]) -> bool:
-    actions = [
-        c["value"]["registration"]
-        for c in document.get("commands", [])
-        if c["type"] == "com.okta.action.update"
-    ]
-    return actions == ["ALLOW"] and "error" not in document
-
-
-def four_ascii_digits(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 4 and all(c in "0123456789" for c in value)
-
-
 def example_address(value: object) -> bool:
     if not isinstance(value, str) or value.count("@") != 1:
         return False
@@ -89,30 +73,20 @@ def example_address(value: object) -> bool:
 
 @pytest.fixture(scope="module")
 def hook() -> FlaskClient:
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("OKTA_HOOK_")}
-    os.environ["OKTA_HOOK_BASIC_CREDENTIALS"] = f"{BASIC_USER}:{BASIC_PASSWORD}"
-    try:
-        app = functions_framework.create_app(
-            target="registration_hook", source=str(ROOT / "main.py")
-        )  # type: ignore[no-untyped-call]
-    finally:
-        del os.environ["OKTA_HOOK_BASIC_CREDENTIALS"]
-        os.environ.update(saved)
-    client: FlaskClient = app.test_client()
-    return client
+    return hook_client(basic_env(POLICIES / "ssr_and_progressive.toml"))
 
 
 @SETTINGS
 @given(body=json_values)
 def test_any_json_document(hook: FlaskClient, body: Any) -> None:
-    document = assert_well_formed(post(hook, body))
+    document = well_formed(post(hook, body))
     assert not allowed(document) or isinstance(body, dict)
 
 
 @SETTINGS
 @given(body=st.binary(max_size=200))
 def test_any_bytes(hook: FlaskClient, body: bytes) -> None:
-    assert_well_formed(post(hook, body))
+    well_formed(post(hook, body))
 
 
 @SETTINGS
@@ -140,15 +114,8 @@ def test_any_bytes(hook: FlaskClient, body: bytes) -> None:
 def test_sample_with_any_value_anywhere(
     hook: FlaskClient, path: list[str], value: Any, kind: str
 ) -> None:
-    body = sample(kind)
-    node: Any = body
-    for key in path[:-1]:
-        if not isinstance(node, dict):
-            break
-        node = node.setdefault(key, {})
-    if isinstance(node, dict):
-        node[path[-1]] = value
-    document = assert_well_formed(post(hook, body))
+    body = set_at(sample(kind), path, value)
+    document = well_formed(post(hook, body))
     if document.get("commands") and allowed(document):
         check_allow_is_deserved(body)
 
@@ -176,7 +143,7 @@ def check_allow_is_deserved(body: dict[str, Any]) -> None:
 def test_registration_allow_only_when_deserved(hook: FlaskClient, email: Any, number: Any) -> None:
     body = sample("ssr")
     body["data"]["userProfile"].update(email=email, login=email, employeeNumber=number)
-    document = assert_well_formed(post(hook, body))
+    document = well_formed(post(hook, body))
     assert allowed(document) == (
         example_address(email)
         and four_ascii_digits(number)
@@ -199,7 +166,7 @@ def test_progressive_allow_only_when_deserved(
 ) -> None:
     body = sample("progressive")
     body["data"]["userProfileUpdate"] = {**extra, "employeeNumber": number}
-    document = assert_well_formed(post(hook, body))
+    document = well_formed(post(hook, body))
     if allowed(document):
         check_allow_is_deserved(body)
         assert document["commands"][1]["value"] == body["data"]["userProfileUpdate"]
@@ -220,7 +187,7 @@ def test_progressive_allow_only_when_deserved(
 )
 def test_any_authorization_header(hook: FlaskClient, authorization: str) -> None:
     response = post(hook, sample("progressive"), authorization=authorization)
-    document = assert_well_formed(response)
+    document = well_formed(response)
     if response.status_code == 200:
         assert authorization.strip().lower().startswith("basic")
         assert basic().split(" ", 1)[1] == authorization.strip().split(" ", 1)[1].strip()
@@ -250,7 +217,7 @@ def test_any_other_headers(hook: FlaskClient, headers: dict[str, str]) -> None:
     content_type = headers.pop("Content-Type", "application/json")
     headers.pop("Content-Length", None)  # the test client computes it
     response = post(hook, sample("progressive"), content_type=content_type, headers=headers)
-    assert_well_formed(response)
+    well_formed(response)
 
 
 def test_deep_nesting_everywhere(hook: FlaskClient) -> None:
@@ -265,5 +232,5 @@ def test_deep_nesting_everywhere(hook: FlaskClient) -> None:
             raw = json.dumps(sample("ssr")).replace(
                 '"Jones"', '{"a":' * depth + '"x"' + "}" * depth
             )
-        document = assert_well_formed(post(hook, raw.encode()))
+        document = well_formed(post(hook, raw.encode()))
         assert not allowed(document)

@@ -31,6 +31,7 @@ from tests.hostile_support import (
     hook_client,
     may_allow_backslash_d,
     may_allow_blocklist,
+    set_at,
     well_formed,
 )
 
@@ -174,14 +175,7 @@ def test_any_value_anywhere(
     hooks: dict[str, tuple[Any, Oracle]], policy: str, kind: str, path: list[str], value: Any
 ) -> None:
     client, may_allow = hook_for(hooks, policy)
-    body = sample(kind)
-    node: Any = body
-    for key in path[:-1]:
-        if not isinstance(node, dict):
-            break
-        node = node.setdefault(key, {})
-    if isinstance(node, dict):
-        node[path[-1]] = value
+    body = set_at(sample(kind), path, value)
     response = post(client, body)
     document = well_formed(response)
     assert response.status_code in (200, 400)

@@ -13,7 +13,7 @@ import pytest
 from hook.errors import Unavailable
 from hook.secret_values import SecretSource
 from hook.settings import secret_source
-from tests.secret_manager_support import ManualClock
+from tests.clock_support import ManualClock
 
 SETTING = "OKTA_HOOK_JWT_HMAC_SECRET"
 VALUE = "first-hmac-key-value"

@@ -15,8 +15,9 @@ import pytest
 from hook.errors import Unavailable
 from hook.secret_values import Secret, SecretSource
 from hook.settings import secret_source
+from tests.clock_support import ManualClock
 from tests.conftest import ROOT
-from tests.secret_manager_support import ManualClock, SecretManagerServer, secret_manager
+from tests.secret_manager_support import SecretManagerServer, secret_manager
 
 SETTING = "OKTA_HOOK_MADE_UP_KEY"  # any name gets the three forms, not only the known ones
 VALUE = "okta:first-password"

@@ -18,6 +18,7 @@ from auth.token_cache import TokenCache, Verified
 from hook.errors import Forbidden, Unauthenticated
 from hook.secret_cache import RefreshingSecret
 from hook.secret_files import SecretFile
+from tests.clock_support import ManualClock
 from tests.jwt_support import (
     AUDIENCE,
     CLIENT_ID,
@@ -25,7 +26,6 @@ from tests.jwt_support import (
     NEW_KID,
     OTHER_CLIENT_ID,
     SCOPE,
-    FakeClock,
     KeyServer,
     key_server,
     mint,
@@ -53,9 +53,9 @@ def okta() -> Iterator[KeyServer]:
 
 
 def verifier(
-    okta: KeyServer, wall: WallClock, keys_clock: FakeClock | None = None, leeway: int = LEEWAY
+    okta: KeyServer, wall: WallClock, keys_clock: ManualClock | None = None, leeway: int = LEEWAY
 ) -> BearerVerifier:
-    keys = RemoteKeys(okta.issuer, clock=keys_clock or FakeClock())
+    keys = RemoteKeys(okta.issuer, clock=keys_clock or ManualClock())
     expect = Expectations(okta.issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), leeway)
     made = BearerVerifier(expect, keys, clock=wall)
     made.load()
@@ -70,7 +70,7 @@ def entry(caller: Caller, not_before: float, expires: float) -> Verified:
 
 
 def test_an_entry_answers_only_inside_its_window() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache = TokenCache(clock=clock)
     caller = Caller("bearer", "client")
     cache.put("token", entry(caller, clock.now - 10, clock.now + 60))
@@ -82,7 +82,7 @@ def test_an_entry_answers_only_inside_its_window() -> None:
 
 
 def test_an_entry_not_yet_valid_is_not_answered() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache = TokenCache(clock=clock)
     cache.put("token", entry(Caller("bearer", "c"), clock.now - 1, clock.now + 60))
     clock.advance(-2)
@@ -90,14 +90,14 @@ def test_an_entry_not_yet_valid_is_not_answered() -> None:
 
 
 def test_an_entry_already_past_its_time_is_never_stored() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache = TokenCache(clock=clock)
     cache.put("token", entry(Caller("bearer", "c"), clock.now - 60, clock.now))
     assert len(cache) == 0
 
 
 def test_the_least_recently_used_entry_goes_first() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache = TokenCache(capacity=2, clock=clock)
     for token in ("a", "b"):
         cache.put(token, entry(Caller("bearer", token), clock.now, clock.now + 60))
@@ -109,7 +109,7 @@ def test_the_least_recently_used_entry_goes_first() -> None:
 
 
 def test_many_threads_never_grow_it_past_its_capacity() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache = TokenCache(capacity=64, clock=clock)
     errors: list[BaseException] = []
 
@@ -180,7 +180,7 @@ def test_nbf_holds_for_a_cached_token_when_the_clock_steps_back(okta: KeyServer)
 
 
 def test_a_key_rotation_that_removes_the_key_evicts(okta: KeyServer) -> None:
-    wall, keys_clock = WallClock(), FakeClock()
+    wall, keys_clock = WallClock(), ManualClock()
     bearer = verifier(okta, wall, keys_clock)
     token = mint(okta_claims(okta.issuer))
     bearer.verify(token)
@@ -193,7 +193,7 @@ def test_a_key_rotation_that_removes_the_key_evicts(okta: KeyServer) -> None:
 def test_a_key_set_read_again_voids_the_entry_but_the_token_still_passes(
     okta: KeyServer,
 ) -> None:
-    wall, keys_clock = WallClock(), FakeClock()
+    wall, keys_clock = WallClock(), ManualClock()
     bearer = verifier(okta, wall, keys_clock)
     token = mint(okta_claims(okta.issuer))
     first = bearer.verify(token)
@@ -206,7 +206,7 @@ def test_a_key_set_read_again_voids_the_entry_but_the_token_still_passes(
 def test_a_pinned_key_set_replaced_without_the_key_evicts(tmp_path: Path) -> None:
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps({"keys": [public_jwk("okta", KID)]}))
-    clock = FakeClock()
+    clock = ManualClock()
     source = RefreshingSecret(SecretFile("OKTA_HOOK_JWKS", path), refresh_seconds=60, clock=clock)
     issuer = "https://example.okta.com/oauth2/default"
     expect = Expectations(issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), LEEWAY)
