@@ -46,12 +46,12 @@ bench: $(VENV)/.bench-installed
 
 preview: setup
 	set -a && . ./local.env && set +a && \
-	$(BIN)/python -m hook.preview --url http://$(HOST):$(PORT) $(ARGS)
+	$(BIN)/python -m tools.preview --url http://$(HOST):$(PORT) $(ARGS)
 
 # make check-policy POLICY=policies/example_full.toml (default: every shipped policy)
 POLICY ?= $(wildcard policies/*.toml)
 check-policy: setup
-	$(BIN)/python -m hook.policy_check $(POLICY)
+	$(BIN)/python -m tools.policy_check $(POLICY)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

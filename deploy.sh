@@ -433,7 +433,7 @@ command -v "$PYTHON" >/dev/null || die "no Python ($PYTHON): set PYTHON to Pytho
 # The policy check. One command, so that a dedicated policy checker can take its place.
 check_policy() {
   # The same check as `make check-policy`; on success it prints what the policy allows and denies.
-  "$PYTHON" -m hook.policy_check --allowed-email-domains "$2" "$1"
+  "$PYTHON" -m tools.policy_check --allowed-email-domains "$2" "$1"
 }
 
 step "Checking the configuration"

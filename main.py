@@ -7,10 +7,12 @@ import os
 import flask
 import functions_framework
 
-from handlers.parse import parse_hook_request
-from hook import deadline, logs, web
-from hook.app import load_app
-from hook.errors import HookError
+from core import deadline, logs
+from core.errors import HookError
+from okta_wire.request import parse_hook_request
+from service import audit as audit_line
+from service import web
+from service.app import load_app
 
 # Cold start: everything below runs once per instance, never per request.
 logs.configure()
@@ -20,11 +22,11 @@ APP = load_app(os.environ)
 @functions_framework.http
 def registration_hook(request: flask.Request) -> flask.Response:
     """Verify the caller, parse Okta's request, decide by requestType, answer in Okta's format."""
-    audit = logs.Audit()
+    audit = audit_line.Audit()
     # Authentication is where a request can wait on a key or secret store: never past this.
     request_deadline = deadline.Deadline.after(APP.deadline_seconds)
     trace_project = APP.settings.trace_project if APP.settings else None
-    audit.set(**logs.trace_field(request.headers.get("X-Cloud-Trace-Context"), trace_project))
+    audit.set(**audit_line.trace_field(request.headers.get("X-Cloud-Trace-Context"), trace_project))
     try:
         web.require_post(request)
         gate, _ = APP.ready()

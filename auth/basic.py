@@ -8,8 +8,8 @@ import hmac
 from base64 import b64decode
 
 from auth.caller import Caller
-from hook.errors import Unauthenticated
-from hook.secret_values import ParsedSecret, SecretSource
+from core.errors import Unauthenticated
+from secret_sources.values import ParsedSecret, SecretSource
 
 CHALLENGE = 'Basic realm="okta-registration-hook", charset="UTF-8"'
 MAX_CREDENTIALS_CHARS = 4096

@@ -17,7 +17,7 @@ from auth.keys import KeyNotFound, KeyProvider
 from auth.loggable import shown
 from auth.signed_token import ClaimRules, Segments
 from auth.token_cache import DEFAULT_CAPACITY, TokenCache, Verified
-from hook.errors import Forbidden, Unauthenticated
+from core.errors import Forbidden, Unauthenticated
 
 CHALLENGE = 'Bearer realm="okta-registration-hook"'
 INVALID_TOKEN = 'Bearer error="invalid_token"'

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from auth.url_fetch import Fetched, FetchError, is_allowed_url
-from hook.logs import logger
+from core.json_fetch import Fetched, FetchError, is_allowed_url
+from core.logs import logger
 
 Fetch = Callable[[str, float], Fetched]
 

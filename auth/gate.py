@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auth.caller import Caller, Verifier
-from hook.errors import Unauthenticated, Unavailable
+from core.errors import Unauthenticated, Unavailable
 
 MAX_AUTHORIZATION_CHARS = 16384
 # Schemes a caller may send by mistake, named in the log. Any other first word is not named: it

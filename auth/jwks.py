@@ -18,10 +18,10 @@ from auth.keys import (
     pick,
 )
 from auth.loggable import shown
-from auth.url_fetch import FetchError, fetch_json
-from hook.deadline import time_left
-from hook.errors import Unavailable
-from hook.logs import logger
+from core.deadline import time_left
+from core.errors import Unavailable
+from core.json_fetch import FetchError, fetch_json
+from core.logs import logger
 
 # Each fetch, and all fetches of one refresh (discovery included): well inside Okta's 3 s.
 FETCH_TIMEOUT_SECONDS = 0.75

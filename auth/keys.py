@@ -11,7 +11,7 @@ from jwt.exceptions import PyJWTError
 from jwt.utils import base64url_decode
 
 from auth.loggable import shown
-from hook.logs import logger
+from core.logs import logger
 
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512")
 RSA_PSS_ALGORITHMS = ("PS256", "PS384", "PS512")
@@ -38,7 +38,7 @@ class VerificationKey:
 
 
 class KeyProvider(Protocol):
-    """Where the bearer verifier gets keys; raises `hook.errors.Unavailable` when it has none."""
+    """Where the bearer verifier gets keys; raises `core.errors.Unavailable` when it has none."""
 
     algorithms: frozenset[str]
 

@@ -14,7 +14,7 @@ from auth.keys import (
     parse_jwks,
 )
 from auth.loggable import shown
-from hook.secret_values import ParsedSecret, SecretSource
+from secret_sources.values import ParsedSecret, SecretSource
 
 # RFC 7518 §3.2: an HMAC key at least as long as the hash output.
 HMAC_MIN_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from auth.bearer import REQUIRED_CLAIMS, BearerVerifier, Expectations
 from auth.jwks import RemoteKeys
 from bench.stats import Row, Spread, per_op_seconds, ratios
-from hook.errors import Unauthenticated
+from core.errors import Unauthenticated
 from tests.jwt_support import (
     AUDIENCE,
     CLIENT_ID,

@@ -1,1 +1,1 @@
-"""Decisions: the typed request, the policy, and one handler per request type."""
+"""Decisions per request type: registration and progressive profile."""

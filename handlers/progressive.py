@@ -3,13 +3,13 @@ allow in `com.okta.user.progressive.profile.update` (never `com.okta.user.profil
 
 from __future__ import annotations
 
-from handlers import reasons
-from handlers.checks import Failure, check, is_blank, missing
-from handlers.models import Decision, HookRequest, RequestType
-from handlers.normalize import normalize
-from handlers.on_allow import same
-from handlers.policy import Policy
 from handlers.verdict import verdict
+from okta_wire.models import Decision, HookRequest, RequestType
+from policy import reasons
+from policy.checks import Failure, check, is_blank, missing
+from policy.loader import Policy
+from policy.normalize import normalize
+from policy.on_allow import same
 
 
 def decide(policy: Policy, request: HookRequest) -> Decision:

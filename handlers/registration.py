@@ -3,12 +3,12 @@ rule; on allow, the values that change go back in `com.okta.user.profile.update`
 
 from __future__ import annotations
 
-from handlers.checks import Failure, check, email_domain, is_blank, missing
-from handlers.models import Decision, HookRequest, RequestType
-from handlers.normalize import normalize
-from handlers.on_allow import same
-from handlers.policy import Policy
 from handlers.verdict import verdict
+from okta_wire.models import Decision, HookRequest, RequestType
+from policy.checks import Failure, check, email_domain, is_blank, missing
+from policy.loader import Policy
+from policy.normalize import normalize
+from policy.on_allow import same
 
 
 def decide(policy: Policy, request: HookRequest) -> Decision:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from handlers import reasons
-from handlers.checks import Failure
-from handlers.locales import preferred_locales
-from handlers.models import Cause, Decision, HookRequest
-from handlers.policy import Policy
+from okta_wire.models import Cause, Decision, HookRequest
+from policy import reasons
+from policy.checks import Failure
+from policy.loader import Policy
+from policy.locales import preferred_locales
 
 
 def verdict(

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 # What deploy.sh needs of the checkout; tests and local files stay behind.
 CHECKOUT_FILES = ("deploy.sh", ".gcloudignore", "main.py", "requirements.txt")
-CHECKOUT_DIRS = ("auth", "handlers", "hook", "policies", "tools")
+# What the function runs (and gcloud uploads), then what deploy.sh runs beside it.
+RUNTIME_DIRS = (
+    "core", "secret_sources", "okta_wire", "policy", "handlers", "auth", "service", "policies"
+)  # fmt: skip
+CHECKOUT_DIRS = (*RUNTIME_DIRS, "tools")
 
 PROJECT = "hook-project-1"
 REGION = "europe-west1"

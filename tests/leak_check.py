@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from hook.logs import LOGGER_NAME, CloudLoggingFormatter
+from core.logs import LOGGER_NAME, CloudLoggingFormatter
 
 # Shapes that must never be logged, whatever test produced them.
 PATTERNS = {

@@ -24,8 +24,8 @@ from auth.jwks import (
     UNKNOWN_KID_COOLDOWN_SECONDS,
     RemoteKeys,
 )
-from auth.url_fetch import Fetched, fetch_json
-from hook.errors import Unauthenticated, Unavailable
+from core.errors import Unauthenticated, Unavailable
+from core.json_fetch import Fetched, fetch_json
 from tests.clock_support import ManualClock
 from tests.conftest import MakeClient, post, sample
 from tests.jwt_support import (

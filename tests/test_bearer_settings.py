@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hook.settings import ConfigError, Settings
+from service.settings import ConfigError, Settings
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
 from tests.jwt_support import (
     CLIENT_ID,

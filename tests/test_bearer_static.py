@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from auth.bearer import BearerVerifier, Expectations
 from auth.static_keys import PinnedKeys
-from hook.errors import Unauthenticated
-from hook.secret_values import Secret
+from core.errors import Unauthenticated
+from secret_sources.values import Secret
 from tests import leak_check
 from tests.conftest import MakeClient, post, sample
 from tests.jwt_support import (

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers import progressive, reasons, registration
-from handlers.contract import checked_body
-from handlers.models import HookRequest, RequestType
-from handlers.policy import Policy, load_policy
-from handlers.response import okta_response
+from handlers import progressive, registration
+from okta_wire.contract import checked_body
+from okta_wire.models import HookRequest, RequestType
+from okta_wire.response import okta_response
+from policy import reasons
+from policy.loader import Policy, load_policy
 from tests.conftest import POLICIES, MakeClient, sample
 from tests.policy_support import answer, hook_on, write_policy
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from handlers.contract import MAX_RESPONSE_BYTES, check, checked_body
-from handlers.models import Cause, Decision, RequestType
-from handlers.response import okta_response
-from hook.errors import ContractViolation, HookError
+from core.errors import ContractViolation, HookError
+from okta_wire.contract import MAX_RESPONSE_BYTES, check, checked_body
+from okta_wire.models import Cause, Decision, RequestType
+from okta_wire.response import okta_response
 from tests.conftest import POLICIES, MakeClient, post, sample
 from tests.policy_support import ALLOW, DENY, audit_lines, hook_on, registration, write_policy
 

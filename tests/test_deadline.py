@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from hook import deadline
-from hook.bounded_call import BoundedCall, CallTimedOut, StillStalled
-from hook.settings import ConfigError, Settings
+from core import deadline
+from core.bounded_call import BoundedCall, CallTimedOut, StillStalled
+from service.settings import ConfigError, Settings
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, post, sample
 
 BASIC = {"OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}"}

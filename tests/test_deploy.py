@@ -25,6 +25,7 @@ from tests.deploy_support import (
     PROJECT,
     REGION,
     ROOT,
+    RUNTIME_DIRS,
     SA_EMAIL,
     FakeCloud,
     Run,
@@ -832,11 +833,10 @@ def test_gcloud_uploads_only_what_the_function_runs(tmp_path: Path) -> None:
         for p in [ROOT / "main.py", ROOT / "requirements.txt"]
         + [
             p
-            for d in ("auth", "handlers", "hook", "policies")
+            for d in RUNTIME_DIRS
             for p in (ROOT / d).rglob("*")
             if p.is_file() and "__pycache__" not in p.parts
         ]
-        if p.name != "preview.py"
     )
     assert uploaded == expected
     # The fake gcloud, which the other tests use, reads .gcloudignore the same way.

@@ -9,8 +9,8 @@ import pytest
 from auth.basic import BasicVerifier
 from auth.caller import Caller
 from auth.gate import Gate
-from hook.errors import Unauthenticated, Unavailable
-from hook.settings import secret_source
+from core.errors import Unauthenticated, Unavailable
+from service.settings import secret_source
 
 
 class CountingVerifier:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from handlers.models import RequestType
-from hook import app as hook_app
-from hook.web import MAX_BODY_BYTES
+from okta_wire.models import RequestType
+from service import app as hook_app
+from service.web import MAX_BODY_BYTES
 from tests.conftest import basic, post, sample
 
 

@@ -13,7 +13,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from auth.keys import JwksFormatError, parse_jwks
-from auth.url_fetch import MAX_DOCUMENT_BYTES, FetchError, cache_max_age, fetch_json, is_allowed_url
+from core.json_fetch import (
+    MAX_DOCUMENT_BYTES,
+    FetchError,
+    cache_max_age,
+    fetch_json,
+    is_allowed_url,
+)
 from tests.jwt_support import KeyServer, key_server, public_ec_jwk, public_jwk
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from handlers.locales import accept_language, tag
-from handlers.policy import PolicyError, parse_policy
+from policy.loader import PolicyError, parse_policy
+from policy.locales import accept_language, tag
 from tests.conftest import MakeClient
 from tests.policy_support import (
     EXAMPLE,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from handlers.normalize import normalize, ordered
-from handlers.policy import PolicyError, parse_policy
+from policy.loader import PolicyError, parse_policy
+from policy.normalize import normalize, ordered
 from tests.conftest import MakeClient, sample
 from tests.policy_support import (
     ALLOW,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.policy import Domains, PolicyError, load_policy, parse_policy
+from policy.loader import Domains, PolicyError, load_policy, parse_policy
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, MakeClient, post, sample
 
 

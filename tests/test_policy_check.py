@@ -1,4 +1,4 @@
-"""`python -m hook.policy_check`: valid policies summarised, broken ones refused with a line."""
+"""`python -m tools.policy_check`: valid policies summarised, broken ones refused with a line."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.policy import PolicyError, parse_policy
-from handlers.policy_lines import line_of
+from policy.loader import PolicyError, parse_policy
+from policy.policy_lines import line_of
 from tests.conftest import POLICIES, ROOT
 
 SHIPPED = sorted(POLICIES.glob("*.toml"))
@@ -17,7 +17,7 @@ SHIPPED = sorted(POLICIES.glob("*.toml"))
 
 def run_check(*files: Path | str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hook.policy_check", *map(str, files)],
+        [sys.executable, "-m", "tools.policy_check", *map(str, files)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -104,7 +104,7 @@ def test_one_broken_file_among_several_fails_the_check(tmp_path: Path) -> None:
 def test_no_file_is_a_usage_error() -> None:
     result = run_check()
     assert result.returncode == 2
-    assert "usage: python -m hook.policy_check" in result.stderr
+    assert "usage: python -m tools.policy_check" in result.stderr
 
 
 def test_the_error_at_cold_start_names_the_line_too() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hook.retries import RecentEvents
+from service.retries import RecentEvents
 
 
 def test_second_sight_is_a_retry() -> None:

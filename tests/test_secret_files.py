@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hook.errors import Unavailable
-from hook.secret_values import SecretSource
-from hook.settings import secret_source
+from core.errors import Unavailable
+from secret_sources.values import SecretSource
+from service.settings import secret_source
 from tests.clock_support import ManualClock
 
 SETTING = "OKTA_HOOK_JWT_HMAC_SECRET"

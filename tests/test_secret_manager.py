@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from hook.errors import Unavailable
-from hook.secret_values import Secret, SecretSource
-from hook.settings import secret_source
+from core.errors import Unavailable
+from secret_sources.values import Secret, SecretSource
+from service.settings import secret_source
 from tests.clock_support import ManualClock
 from tests.conftest import ROOT
 from tests.secret_manager_support import SecretManagerServer, secret_manager
@@ -261,7 +261,7 @@ def test_one_request_refreshes_while_the_others_keep_the_cached_value(
 def loaded_modules(env: dict[str, str]) -> set[str]:
     """The modules a fresh process has after a cold start with exactly these settings."""
     code = (
-        "import os, sys; from hook.app import load_app; load_app(os.environ); "
+        "import os, sys; from service.app import load_app; load_app(os.environ); "
         "print(' '.join(sorted(sys.modules)))"
     )
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_HOOK_")}

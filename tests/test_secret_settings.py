@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hook.secret_cache import RefreshingSecret
-from hook.secret_values import StaticSecret
-from hook.settings import SECRET_SETTINGS, ConfigError, Settings, secret_source
+from secret_sources.refreshing import RefreshingSecret
+from secret_sources.values import StaticSecret
+from service.settings import SECRET_SETTINGS, ConfigError, Settings, secret_source
 from tests.conftest import ROOT
 
 VERSION = "projects/hook-project/secrets/basic/versions/latest"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hook.logs import CloudLoggingFormatter
+from core.logs import CloudLoggingFormatter
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
 from tests.secret_manager_support import SecretManagerServer, secret_manager
 

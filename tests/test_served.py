@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hook import preview
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, basic, sample
 from tests.server_support import Served, serve
+from tools import preview
 
 
 @pytest.fixture(scope="module")

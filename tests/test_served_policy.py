@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from hook import preview
 from tests.conftest import BASIC_PASSWORD, BASIC_USER
 from tests.policy_support import EXAMPLE
 from tests.server_support import Served, serve
+from tools import preview
 
 AUTH = f"{BASIC_USER}:{BASIC_PASSWORD}"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from handlers.policy import PolicyError, parse_policy
+from policy.loader import PolicyError, parse_policy
 from tests.conftest import POLICIES, MakeClient, sample
 from tests.policy_support import (
     ALLOW,

@@ -15,9 +15,9 @@ from auth.caller import Caller
 from auth.jwks import RemoteKeys
 from auth.static_keys import PinnedKeys
 from auth.token_cache import TokenCache, Verified
-from hook.errors import Forbidden, Unauthenticated
-from hook.secret_cache import RefreshingSecret
-from hook.secret_files import SecretFile
+from core.errors import Forbidden, Unauthenticated
+from secret_sources.files import SecretFile
+from secret_sources.refreshing import RefreshingSecret
 from tests.clock_support import ManualClock
 from tests.jwt_support import (
     AUDIENCE,

@@ -1,9 +1,9 @@
 """Like the Admin Console's Preview: send Okta's sample request, edited, and show the answer.
 
-python -m hook.preview registration --email someone@example.com --employee-number 1234
-python -m hook.preview progressive --employee-number 12a4 nickName=Ro
-python -m hook.preview registration 'employeeNumber:=null'     # a JSON value after :=
-python -m hook.preview registration locale=fr_FR --accept-language 'fr-CH, fr;q=0.9'
+python -m tools.preview registration --email someone@example.com --employee-number 1234
+python -m tools.preview progressive --employee-number 12a4 nickName=Ro
+python -m tools.preview registration 'employeeNumber:=null'     # a JSON value after :=
+python -m tools.preview registration locale=fr_FR --accept-language 'fr-CH, fr;q=0.9'
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from hook.settings import PROJECT_ROOT
+from service.settings import PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 SAMPLE_FILES = {
@@ -119,7 +119,7 @@ def describe(status: int, text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m hook.preview",
+        prog="python -m tools.preview",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -7,10 +7,10 @@ import math
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from handlers.models import RequestType
-from handlers.response import ACTION, PROFILE_UPDATE, PROGRESSIVE_UPDATE
-from handlers.schema import ATTRIBUTE, REASON
-from hook.errors import ContractViolation
+from core.errors import ContractViolation
+from okta_wire.models import RequestType
+from okta_wire.names import ATTRIBUTE, REASON
+from okta_wire.response import ACTION, PROFILE_UPDATE, PROGRESSIVE_UPDATE
 
 # Okta reads at most 256 KB of a response; stay clear of it whichever KB (1000 or 1024) is meant.
 MAX_RESPONSE_BYTES = 240 * 1024

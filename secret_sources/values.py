@@ -6,8 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
-from hook.errors import Unavailable
-from hook.logs import logger
+from core.errors import Unavailable
+from core.logs import logger
 
 
 class Secret:

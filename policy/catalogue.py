@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import reasons
-from handlers.locales import language, tag
-from handlers.schema import REASON, PolicyError, table
+from okta_wire.names import REASON
+from policy import reasons
+from policy.locales import language, tag
+from policy.schema import PolicyError, table
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from handlers import reasons
-from handlers.catalogue import Catalogue, parse_catalogue
-from handlers.domains import Domains, domain_entry, parse_domains
-from handlers.models import RequestType
-from handlers.on_allow import Assignment, parse_assignments
-from handlers.policy_lines import line_of, syntax_error_line
-from handlers.rules import AttributeRule, parse_rule
-from handlers.schema import PolicyError, attribute_name, boolean, only, strings, table
+from okta_wire.models import RequestType
+from policy import reasons
+from policy.catalogue import Catalogue, parse_catalogue
+from policy.domains import Domains, domain_entry, parse_domains
+from policy.on_allow import Assignment, parse_assignments
+from policy.policy_lines import line_of, syntax_error_line
+from policy.rules import AttributeRule, parse_rule
+from policy.schema import PolicyError, attribute_name, boolean, only, strings, table
 
 __all__ = ["AttributeRule", "Domains", "Policy", "PolicyError", "load_policy", "parse_policy"]
 

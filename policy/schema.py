@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.models import RequestType
+from okta_wire.models import RequestType
+from okta_wire.names import ATTRIBUTE
 
 REQUEST_TYPES = {"registration": RequestType.REGISTRATION, "progressive": RequestType.PROGRESSIVE}
-REASON = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
-ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
 
 Path = tuple[str, ...]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.models import HookRequest, RequestType
+from okta_wire.models import HookRequest, RequestType
 
 _TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*", re.ASCII)
 _QVALUE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.ASCII)

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from auth.basic import BasicVerifier
 from auth.caller import Verifier
 from auth.gate import Gate
+from core import deadline
+from core.errors import Unavailable
+from core.logs import logger
 from handlers import progressive, registration
-from handlers.models import Decision, HookRequest, RequestType
-from handlers.policy import Policy, PolicyError, load_policy
-from hook import deadline
-from hook.errors import Unavailable
-from hook.logs import logger
-from hook.retries import RecentEvents
-from hook.settings import BearerSettings, ConfigError, Settings
+from okta_wire.models import Decision, HookRequest, RequestType
+from policy.loader import Policy, PolicyError, load_policy
+from service.retries import RecentEvents
+from service.settings import BearerSettings, ConfigError, Settings
 
 if TYPE_CHECKING:
     from auth.bearer import BearerVerifier

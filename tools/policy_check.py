@@ -1,6 +1,6 @@
 """Check policy files before they are deployed, and say what each one allows and denies.
 
-python -m hook.policy_check policies/example_full.toml [more.toml ...]
+python -m tools.policy_check policies/example_full.toml [more.toml ...]
 
 Exit status 0 when every file is a valid policy; 1 when one is not (the error names its line).
 """
@@ -11,13 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from handlers.policy import PolicyError, load_policy
-from hook.policy_summary import describe
+from policy.loader import PolicyError, load_policy
+from policy.summary import describe
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m hook.policy_check",
+        prog="python -m tools.policy_check",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.models import HookRequest, RequestType
-from hook.errors import BadRequest
+from core.errors import BadRequest
+from okta_wire.models import HookRequest, RequestType
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

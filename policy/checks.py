@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers import reasons
-from handlers.domains import Domains
-from handlers.rules import AttributeRule
+from policy import reasons
+from policy.domains import Domains
+from policy.rules import AttributeRule
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import reasons
-from handlers.models import RequestType
-from handlers.normalize import STEPS, ordered
-from handlers.schema import (
-    REASON,
+from okta_wire.models import RequestType
+from okta_wire.names import REASON
+from policy import reasons
+from policy.normalize import STEPS, ordered
+from policy.schema import (
     PolicyError,
     attribute_name,
     boolean,

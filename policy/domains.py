@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from handlers.schema import Path, PolicyError, boolean, only, strings
+from policy.schema import Path, PolicyError, boolean, only, strings
 
 _DOMAIN = re.compile(
     r"(\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from auth.url_fetch import is_allowed_url
-from hook.deadline import DEFAULT_DEADLINE_MS, MAX_DEADLINE_MS, MIN_DEADLINE_MS
-from hook.secret_cache import Clock, Reader, RefreshingSecret
-from hook.secret_files import SecretFile
-from hook.secret_manager import SecretManagerVersion, parse_endpoint
-from hook.secret_values import SecretSource, StaticSecret
+from core.deadline import DEFAULT_DEADLINE_MS, MAX_DEADLINE_MS, MIN_DEADLINE_MS
+from core.json_fetch import is_allowed_url
+from secret_sources.files import SecretFile
+from secret_sources.refreshing import Clock, Reader, RefreshingSecret
+from secret_sources.secret_manager import SecretManagerVersion, parse_endpoint
+from secret_sources.values import SecretSource, StaticSecret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = PROJECT_ROOT / "policies" / "ssr_and_progressive.toml"

@@ -7,10 +7,10 @@ from typing import Any
 
 import flask
 
-from handlers.contract import checked_body
-from handlers.models import Decision
-from handlers.response import okta_response
-from hook.errors import HookError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+from core.errors import HookError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+from okta_wire.contract import checked_body
+from okta_wire.models import Decision
+from okta_wire.response import okta_response
 
 MAX_BODY_BYTES = 64 * 1024
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)

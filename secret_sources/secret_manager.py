@@ -6,9 +6,9 @@ import re
 import threading
 from typing import Any
 
-from hook.bounded_call import BoundedCall, CallTimedOut, StillStalled
-from hook.deadline import time_left
-from hook.secret_cache import MAX_SECRET_BYTES, Reading, SecretReadError, decode_secret
+from core.bounded_call import BoundedCall, CallTimedOut, StillStalled
+from core.deadline import time_left
+from secret_sources.refreshing import MAX_SECRET_BYTES, Reading, SecretReadError, decode_secret
 
 VERSION_NAME = re.compile(
     r"projects/(?:[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20})"

@@ -9,17 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from hook.deadline import time_left
-from hook.errors import Unavailable
-from hook.logs import logger
-from hook.secret_values import Secret
+from core.deadline import time_left
+from core.errors import Unavailable
+from core.logs import logger
+from secret_sources.values import Secret
 
 Clock = Callable[[], float]
 
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 60.0
 # How long a request with nothing to serve waits for a read already under way; a read is
-# bounded well below this (see hook/secret_manager.py). Both waits end by the request's deadline;
+# bounded well below this (see secret_sources/secret_manager.py). Both waits end by the deadline;
 # a read is not started with less than MIN_READ_SECONDS left, since it would fail for want of time
 # and hold the next read back by a backoff.
 WAIT_FOR_READ_SECONDS = 2.0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hook.bounded_call import BoundedCall, CallTimedOut, StillStalled
-from hook.deadline import time_left
-from hook.secret_cache import MAX_SECRET_BYTES, Reading, SecretReadError, decode_secret
+from core.bounded_call import BoundedCall, CallTimedOut, StillStalled
+from core.deadline import time_left
+from secret_sources.refreshing import MAX_SECRET_BYTES, Reading, SecretReadError, decode_secret
 
 # A mounted secret is fetched from Secret Manager on every read of the file, so a read can
 # stall like any remote call; it is waited for this long (less when the request's deadline is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.models import Decision, RequestType
+from okta_wire.models import Decision, RequestType
 
 ACTION = "com.okta.action.update"
 PROFILE_UPDATE = "com.okta.user.profile.update"

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.models import RequestType
-from handlers.schema import (
+from okta_wire.models import RequestType
+from policy.schema import (
     Path,
     PolicyError,
     attribute_name,

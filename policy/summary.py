@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from handlers import reasons
-from handlers.models import RequestType
-from handlers.on_allow import Assignment
-from handlers.policy import Policy
-from handlers.rules import AttributeRule
+from okta_wire.models import RequestType
+from policy import reasons
+from policy.loader import Policy
+from policy.on_allow import Assignment
+from policy.rules import AttributeRule
 
 
 def describe(policy: Policy) -> list[str]:

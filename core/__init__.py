@@ -1,0 +1,1 @@
+"""The floor: errors, logs, the request deadline and bounded calls; imports nothing of ours."""

@@ -1,1 +1,0 @@
-"""Shared plumbing of the hook: settings, errors, HTTP edges, logs and the app object."""

@@ -1,0 +1,1 @@
+"""Okta's registration inline hook format both ways: the request read, the answer checked."""

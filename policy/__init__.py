@@ -1,0 +1,1 @@
+"""The decision policy: the TOML schema, the rules, the message catalogue."""
