@@ -7,7 +7,7 @@ import os
 import flask
 import functions_framework
 
-from core import deadline, logs
+from core import deadline, loggable, logs
 from core.errors import HookError
 from okta_wire.request import parse_hook_request
 from service import audit as audit_line
@@ -37,7 +37,12 @@ def registration_hook(request: flask.Request) -> flask.Response:
         hook_request = parse_hook_request(
             web.read_json_body(request), accept_language=request.headers.get("Accept-Language")
         )
-        audit.set(eventId=hook_request.event_id, requestType=hook_request.request_type.value)
+        # Body values reach the log only in Okta's shape; anything else is a marker.
+        event_id = hook_request.event_id
+        audit.set(
+            eventId=loggable.field(event_id) if event_id is not None else None,
+            requestType=hook_request.request_type.value,
+        )
         if APP.recent_events.seen_before(hook_request.event_id):
             audit.set(retry=True)  # decided again, the same way: decisions hold no state
         decision = APP.decide(hook_request)
@@ -48,10 +53,11 @@ def registration_hook(request: flask.Request) -> flask.Response:
             locale=decision.locale,
             # What shadow-mode rules would have denied: attribute names and codes, never values.
             shadow_reasons=[
-                {"attribute": cause.attribute, "reason": cause.reason}
+                {"attribute": loggable.field(cause.attribute), "reason": cause.reason}
                 for cause in decision.shadowed
             ]
             or None,
+            shadow_reasons_unlisted=decision.shadowed_unlisted or None,
         )
         response = web.decision_response(decision)
     except HookError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+import unicodedata
 from base64 import b64decode
 
 from auth.caller import Caller
@@ -13,27 +14,42 @@ from secret_sources.values import ParsedSecret, SecretSource
 
 CHALLENGE = 'Basic realm="okta-registration-hook", charset="UTF-8"'
 MAX_CREDENTIALS_CHARS = 4096
+# Control characters, line and paragraph separators, format characters and lone surrogates.
+_CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 class CredentialsFormatError(ValueError):
     """A line of the credentials setting is not `user:password`."""
 
 
-def parse_credentials(text: str) -> tuple[tuple[bytes, bytes], ...]:
-    """Digests of each `user:password` line; blank lines and `#` comments are skipped."""
+def credential_lines(text: str) -> list[tuple[str, str]]:
+    """Each `user:password` line, taken exactly: lines end at \n or \r\n only, a password runs
+    to the end of its line (spaces and further `:` included), blank lines and `#` comments are
+    skipped. Any other control or line-separator character (\v, \f, U+0085, U+2028 ...) refuses
+    the whole setting, naming the line, never its content: split there, a password would be cut
+    short and its tail read as another user."""
     pairs = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.removesuffix("\r")
+        if any(unicodedata.category(c) in _CONTROL for c in line):
+            raise CredentialsFormatError(f"line {number} holds a control character")
+        if not line.strip() or line.lstrip().startswith("#"):
             continue
         user, sep, password = line.partition(":")
         if not sep or not user or not password:
-            # Name the line, never its content.
             raise CredentialsFormatError(f"line {number} is not user:password")
-        pairs.append((_digest(user), _digest(password)))
+        if user != user.strip():
+            # An indented line is a mistake, not a user whose name starts with spaces.
+            raise CredentialsFormatError(f"line {number}: the user starts or ends with white space")
+        pairs.append((user, password))
     if not pairs:
         raise CredentialsFormatError("no user:password line")
-    return tuple(pairs)
+    return pairs
+
+
+def parse_credentials(text: str) -> tuple[tuple[bytes, bytes], ...]:
+    """Digests of each `user:password` line of `credential_lines`."""
+    return tuple((_digest(user), _digest(password)) for user, password in credential_lines(text))
 
 
 def _digest(value: str) -> bytes:

@@ -14,10 +14,10 @@ from jwt.exceptions import PyJWTError
 from auth import signed_token, token_form
 from auth.caller import Caller
 from auth.keys import KeyNotFound, KeyProvider
-from auth.loggable import shown
 from auth.signed_token import ClaimRules, Segments
 from auth.token_cache import DEFAULT_CAPACITY, TokenCache, Verified
 from core.errors import Forbidden, Unauthenticated
+from core.loggable import shown
 
 CHALLENGE = 'Bearer realm="okta-registration-hook"'
 INVALID_TOKEN = 'Bearer error="invalid_token"'

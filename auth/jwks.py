@@ -17,10 +17,10 @@ from auth.keys import (
     parse_jwks,
     pick,
 )
-from auth.loggable import shown
 from core.deadline import time_left
 from core.errors import Unavailable
 from core.json_fetch import FetchError, fetch_json
+from core.loggable import shown
 from core.logs import logger
 
 # Each fetch, and all fetches of one refresh (discovery included): well inside Okta's 3 s.

@@ -10,7 +10,7 @@ from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 from jwt.utils import base64url_decode
 
-from auth.loggable import shown
+from core.loggable import shown
 from core.logs import logger
 
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512")

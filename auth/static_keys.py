@@ -13,7 +13,7 @@ from auth.keys import (
     VerificationKey,
     parse_jwks,
 )
-from auth.loggable import shown
+from core.loggable import shown
 from secret_sources.values import ParsedSecret, SecretSource
 
 # RFC 7518 §3.2: an HMAC key at least as long as the hash output.

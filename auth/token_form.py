@@ -16,6 +16,7 @@ from typing import Any
 from jwt.exceptions import PyJWTError
 
 from auth.signed_token import Segments, decode_segment
+from core.loggable import shown
 
 NUMERIC_DATES = ("exp", "nbf", "iat")
 MAX_NUMBER_CHARS = 100
@@ -76,7 +77,7 @@ def _unique(pairs: list[tuple[str, Any]], part: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in pairs:
         if name in result:
-            raise TokenFormError(f"{part} repeats the member {name[:32]!r}")
+            raise TokenFormError(f"{part} repeats the member {shown(name)}")
         result[name] = value
     return result
 

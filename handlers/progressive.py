@@ -6,7 +6,7 @@ from __future__ import annotations
 from handlers.verdict import verdict
 from okta_wire.models import Decision, HookRequest, RequestType
 from policy import reasons
-from policy.checks import Failure, check, is_blank, missing
+from policy.checks import Failure, check, is_absent, is_blank, missing
 from policy.loader import Policy
 from policy.normalize import normalize
 from policy.on_allow import same
@@ -29,10 +29,13 @@ def decide(policy: Policy, request: HookRequest) -> Decision:
         if name in submitted and name not in policy.updatable:
             continue  # one cause per field is enough
         value = values.get(name)
-        if is_blank(value):
-            # Required here means: after this update the profile holds a value.
-            if RequestType.PROGRESSIVE in rule.required and is_blank(current.get(name)):
+        # Required here means: after this update the profile holds a value. A blank sent for it
+        # would clear the stored one, so it is refused like a missing one.
+        if RequestType.PROGRESSIVE in rule.required and is_blank(value):
+            if name in submitted or is_blank(current.get(name)):
                 failures.append(missing(rule))
+            continue
+        if is_absent(value):
             continue
         failure = check(rule, value, policy.domains)
         if failure is not None:

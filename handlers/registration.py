@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handlers.verdict import verdict
 from okta_wire.models import Decision, HookRequest, RequestType
-from policy.checks import Failure, check, email_domain, is_blank, missing
+from policy.checks import Failure, check, email_domain, is_absent, is_blank, missing
 from policy.loader import Policy
 from policy.normalize import normalize
 from policy.on_allow import same
@@ -20,9 +20,10 @@ def decide(policy: Policy, request: HookRequest) -> Decision:
         value = normalize(rule.normalize, submitted.get(name))
         if name in submitted:
             values[name] = value
-        if is_blank(value):
-            if RequestType.REGISTRATION in rule.required:
-                failures.append(missing(rule))
+        if RequestType.REGISTRATION in rule.required and is_blank(value):
+            failures.append(missing(rule))
+            continue
+        if is_absent(value):
             continue
         if rule.kind == "email" and isinstance(value, str):
             seen_domain = email_domain(value)

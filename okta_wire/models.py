@@ -51,5 +51,7 @@ class Decision:
     email_domain: str | None = None
     # Failures of rules in shadow mode: not enforced, logged as what would have been denied.
     shadowed: tuple[Cause, ...] = ()
+    # How many more shadowed failures there were than `shadowed` lists (it is bounded).
+    shadowed_unlisted: int = 0
     # The locale of the messages, when there are messages.
     locale: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +35,18 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _finite_float(text: str) -> float:
+    # 1e400 would parse to infinity, which JSON cannot carry back: refused like NaN.
+    if len(text) > MAX_NUMBER_CHARS:
+        raise BadRequest("number too long", public_message="The JSON body has a number too long.")
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadRequest(
+            "number out of range", public_message="The JSON body has a number out of range."
+        )
+    return value
+
+
 def _refuse_lone_surrogates(document: Any) -> None:
     """A `\\ud800` escape parses into text that cannot be written back as UTF-8: refused here,
     rather than fail when the answer or the log line is written."""
@@ -59,7 +72,10 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 # Built once: json.loads with hooks would build a decoder for every request.
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_bounded_int
+    object_pairs_hook=_no_duplicates,
+    parse_constant=_no_constants,
+    parse_float=_finite_float,
+    parse_int=_bounded_int,
 )
 
 

@@ -20,9 +20,18 @@ class Failure:
     shadow: bool = False
 
 
-def is_blank(value: object) -> bool:
+def is_absent(value: object) -> bool:
     """Missing, null or an empty string: the field was not filled in."""
     return value is None or value == ""
+
+
+def is_blank(value: object) -> bool:
+    """Absent, or text with no visible character (white space, zero-width or other invisible
+    characters): no value a required attribute could hold. An optional attribute sent such text
+    is still judged by its rule."""
+    if is_absent(value):
+        return True
+    return isinstance(value, str) and not any(c.isprintable() and not c.isspace() for c in value)
 
 
 def email_domain(value: str) -> str | None:

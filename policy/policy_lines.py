@@ -22,7 +22,9 @@ def _keys(text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
     """(line number, full key path) of each table header and each `key =` line."""
     table: tuple[str, ...] = ()
     in_string = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    # TOML ends lines at \n (or \r\n) only: str.splitlines would also split at U+2028 and others,
+    # and every line number after one would be wrong.
+    for number, line in enumerate(text.split("\n"), start=1):
         # Lines inside a multi-line string are text, not keys.
         quotes = line.count('"""') + line.count("'''")
         if in_string:
@@ -57,4 +59,4 @@ def syntax_error_line(error: tomllib.TOMLDecodeError, text: str) -> int:
         return lineno
     match = _AT_LINE.search(str(error))
     # "at end of document": the last line.
-    return int(match.group(1)) if match else max(1, len(text.splitlines()))
+    return int(match.group(1)) if match else max(1, len(text.rstrip("\n").split("\n")))

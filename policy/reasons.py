@@ -12,6 +12,7 @@ INVALID_ATTRIBUTE = "INVALID_ATTRIBUTE"
 INVALID_EMAIL = "INVALID_EMAIL"
 INVALID_EMAIL_DOMAIN = "INVALID_EMAIL_DOMAIN"
 ATTRIBUTE_NOT_UPDATABLE = "ATTRIBUTE_NOT_UPDATABLE"
+TOO_MANY_ERRORS = "TOO_MANY_ERRORS"
 
 # The one table of built-in codes: a handler emits these or a policy rule's own `reason`.
 BUILTIN_MESSAGES: Mapping[str, str] = MappingProxyType(
@@ -23,6 +24,7 @@ BUILTIN_MESSAGES: Mapping[str, str] = MappingProxyType(
         INVALID_EMAIL: "Enter a valid email address.",
         INVALID_EMAIL_DOMAIN: "This email domain is not allowed to register.",
         ATTRIBUTE_NOT_UPDATABLE: "This field cannot be updated here.",
+        TOO_MANY_ERRORS: "More fields than can be listed were refused.",
     }
 )
 BUILTIN_REASONS = frozenset(BUILTIN_MESSAGES)

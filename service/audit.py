@@ -31,7 +31,7 @@ class Audit:
     fields: dict[str, Any] = field(default_factory=dict)
 
     def set(self, **values: Any) -> None:
-        self.fields.update({k: v for k, v in values.items() if v is not None})
+        self.fields.update({k: _bounded(v) for k, v in values.items() if v is not None})
 
     def write(self, status: int) -> None:
         severity = (
@@ -58,3 +58,17 @@ class Audit:
             extra={"fields": dict(self.fields)},
         )
         logger.handle(record)
+
+
+# However a request is made, its line stays small: the handlers bound their lists already, and
+# this is the last guard for any field.
+MAX_FIELD_CHARS = 512
+MAX_FIELD_ITEMS = 20
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+        return value[:MAX_FIELD_CHARS] + "…"
+    if isinstance(value, list) and len(value) > MAX_FIELD_ITEMS:
+        return value[:MAX_FIELD_ITEMS]
+    return value

@@ -8,6 +8,7 @@ from typing import Any
 import flask
 
 from core.errors import HookError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+from core.loggable import shown
 from okta_wire.contract import checked_body
 from okta_wire.models import Decision
 from okta_wire.response import okta_response
@@ -18,7 +19,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 def require_post(request: flask.Request) -> None:
     if request.method != "POST":
-        raise MethodNotAllowed(f"method {request.method}")
+        raise MethodNotAllowed(f"method {shown(request.method)}")
 
 
 def refuse_declared_oversize(request: flask.Request) -> None:
@@ -29,7 +30,7 @@ def refuse_declared_oversize(request: flask.Request) -> None:
 
 def read_json_body(request: flask.Request) -> bytes:
     if request.mimetype != "application/json":
-        raise UnsupportedMediaType(f"Content-Type {request.mimetype[:64]!r}")
+        raise UnsupportedMediaType(f"Content-Type {shown(request.mimetype)}")
     refuse_declared_oversize(request)
     # Read one byte past the limit: enough to know a chunked body is too large, never more.
     body = request.stream.read(MAX_BODY_BYTES + 1)

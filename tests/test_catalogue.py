@@ -69,6 +69,8 @@ def test_every_builtin_code_is_emitted_by_some_request(
     body = sample("progressive")
     body["data"]["userProfileUpdate"]["department"] = "Sales"
     seen |= emitted(answer(client, body))
+    body["data"]["userProfileUpdate"] = {f"attribute{i}": "x" for i in range(25)}
+    seen |= emitted(answer(client, body))  # more causes than are listed
     assert seen == reasons.BUILTIN_REASONS
 
 

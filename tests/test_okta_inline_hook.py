@@ -42,8 +42,16 @@ def as_okta_returns(spec: HookSpec, **changes: Any) -> dict[str, Any]:
 
 
 def test_basic_header_encodes_the_last_credentials_line() -> None:
-    text = "# rotation\nold:pw-1\n\n  new:pw:2  \n# end\n"
-    assert basic_header(text) == "Basic " + base64.b64encode(b"new:pw:2").decode()
+    text = "# rotation\nold:pw-1\n\nnew:pw:2  \n# end\n"
+    # The password is taken exactly, its trailing spaces too, as the function takes it.
+    assert basic_header(text) == "Basic " + base64.b64encode(b"new:pw:2  ").decode()
+
+
+def test_basic_header_refuses_what_the_function_refuses() -> None:
+    with pytest.raises(HookInputError, match="line 2 holds a control character"):
+        basic_header("old:pw-1\nnew:pw\u2028evil:pw\n")
+    with pytest.raises(HookInputError, match="line 1: the user starts or ends with white space"):
+        basic_header("  new:pw:2\n")
 
 
 def test_basic_header_needs_a_line() -> None:

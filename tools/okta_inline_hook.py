@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auth.basic import CredentialsFormatError, credential_lines
+
 HOOK_TYPE = "com.okta.user.pre-registration"
 VERSION = "1.0.0"
 MODES = ("basic", "oauth-client-secret", "oauth-private-key")
@@ -101,15 +103,13 @@ class HookSpec:
 
 
 def basic_header(credentials: str) -> str:
-    """`Basic base64(user:password)` of the last credentials line: the newest, in a rotation."""
-    lines = [
-        line.strip()
-        for line in credentials.splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
-    if not lines:
-        raise HookInputError("the basic credentials hold no user:password line")
-    return "Basic " + base64.b64encode(lines[-1].encode("utf-8")).decode("ascii")
+    """`Basic base64(user:password)` of the last credentials line: the newest, in a rotation.
+    The lines are read by the function's own parser, so Okta gets exactly what it accepts."""
+    try:
+        user, password = credential_lines(credentials)[-1]
+    except CredentialsFormatError as e:
+        raise HookInputError(f"the basic credentials: {e}") from None
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def find(spec: HookSpec, listing: Any) -> str:

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from auth.basic import CredentialsFormatError, credential_lines
 from service.settings import PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
@@ -69,10 +70,12 @@ def authorization(args: argparse.Namespace) -> str | None:
 
 
 def _first_line(text: str) -> str:
-    lines = [
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    ]
-    return lines[0] if lines else ""
+    """The first `user:password` of the credentials setting, read as the function reads it."""
+    try:
+        user, password = credential_lines(text)[0]
+    except CredentialsFormatError:
+        return ""
+    return f"{user}:{password}"
 
 
 def send(
