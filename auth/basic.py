@@ -10,12 +10,15 @@ from base64 import b64decode
 
 from auth.caller import Caller
 from core.errors import Unauthenticated
-from secret_sources.values import ParsedSecret, SecretSource
+from core.refreshing import Refreshing
 
 CHALLENGE = 'Basic realm="okta-registration-hook", charset="UTF-8"'
 MAX_CREDENTIALS_CHARS = 4096
 # Control characters, line and paragraph separators, format characters and lone surrogates.
 _CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+Digests = tuple[tuple[bytes, bytes], ...]
 
 
 class CredentialsFormatError(ValueError):
@@ -47,7 +50,7 @@ def credential_lines(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def parse_credentials(text: str) -> tuple[tuple[bytes, bytes], ...]:
+def parse_credentials(text: str) -> Digests:
     """Digests of each `user:password` line of `credential_lines`."""
     return tuple((_digest(user), _digest(password)) for user, password in credential_lines(text))
 
@@ -61,20 +64,20 @@ class BasicVerifier:
     scheme = "Basic"
     challenge = CHALLENGE
 
-    def __init__(self, source: SecretSource) -> None:
-        self._source = source
-        # Re-parsed only when the source swaps its value; a malformed new one keeps the last.
-        self._pairs = ParsedSecret(source, parse_credentials)
+    def __init__(self, credentials: Refreshing[str, Digests]) -> None:
+        """`credentials`: the setting's value parsed by `parse_credentials`, kept fresh; a
+        malformed new value keeps the last one."""
+        self._credentials = credentials
 
     def __repr__(self) -> str:
-        return f"BasicVerifier({self._source.setting})"
+        return f"BasicVerifier({self._credentials.source.name})"
 
     def load(self) -> None:
         """Read and parse the credentials now (cold start); raises `Unavailable`."""
-        self._pairs.get()
+        self._credentials.current()
 
     def verify(self, credentials: str) -> Caller:
-        pairs = self._pairs.get()
+        pairs = self._credentials.current()
         user, password = _decode(credentials)
         user_digest, password_digest = _digest(user), _digest(password)
         matched = False

@@ -1,21 +1,25 @@
-"""OAuth 2.0 Bearer: Okta's access tokens (JWTs) checked as strictly as a resource server should."""
+"""OAuth 2.0 Bearer: Okta's access tokens (JWTs) checked as strictly as a resource server should.
+
+The token's form is read strictly first (`auth/token_form.py`); the signature and the registered
+claims are PyJWT's (`jwt.decode` with the key's one algorithm, the issuer, the audience, the
+leeway and the required claims); the scopes and the client are checked here; a token that passed
+everything is remembered (`auth/token_cache.py`), since Okta sends the same one until it expires.
+"""
 
 from __future__ import annotations
 
 import math
-import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+import jwt
 from jwt.exceptions import PyJWTError
 
-from auth import signed_token, token_form
+from auth import token_form
 from auth.caller import Caller
-from auth.keys import KeyNotFound, KeyProvider
-from auth.signed_token import ClaimRules, Segments
+from auth.keys import KeyNotFound, KeyProvider, VerificationKey
 from auth.token_cache import DEFAULT_CAPACITY, TokenCache, Verified
+from core import loggable
 from core.errors import Forbidden, Unauthenticated
 from core.loggable import shown
 
@@ -23,8 +27,9 @@ CHALLENGE = 'Bearer realm="okta-registration-hook"'
 INVALID_TOKEN = 'Bearer error="invalid_token"'
 INVALID = (INVALID_TOKEN,)
 MAX_TOKEN_CHARS = 8192
-REQUIRED_CLAIMS = ("exp", "iss", "aud")
-_LOGGABLE = re.compile(r"[A-Za-z0-9._~:/+=-]{1,64}")  # no "@": never an address
+REQUIRED_CLAIMS = ["exp", "iss", "aud"]
+# A key too short for its algorithm is an error, never a warning.
+_DECODE_OPTIONS: Any = {"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True}
 
 
 @dataclass(frozen=True)
@@ -47,21 +52,11 @@ class BearerVerifier:
     challenge = CHALLENGE
 
     def __init__(
-        self,
-        expect: Expectations,
-        keys: KeyProvider,
-        *,
-        cache_capacity: int = DEFAULT_CAPACITY,
-        clock: Callable[[], float] = time.time,
+        self, expect: Expectations, keys: KeyProvider, *, cache_capacity: int = DEFAULT_CAPACITY
     ) -> None:
-        """`clock` is the wall clock the claims and the cache are judged by (tests move it)."""
         self._expect = expect
         self._keys = keys
-        self._rules = ClaimRules(
-            expect.issuer, expect.audience, expect.leeway_seconds, REQUIRED_CLAIMS
-        )
-        self._clock = clock
-        self._cache = TokenCache(cache_capacity, clock)
+        self._cache = TokenCache(cache_capacity)
 
     def __repr__(self) -> str:
         return f"BearerVerifier({self._expect.issuer!r}, {self._keys!r})"
@@ -76,20 +71,33 @@ class BearerVerifier:
             seen = self._cache.get(token)
             if seen is not None and self._still_signed_by(seen):
                 return seen.caller
-        segments, kid, alg, claims = self._read_header(token)
+        kid, alg, claims = self._read(token)
         try:
             key = self._keys.key_for(kid, alg)
         except KeyNotFound as e:
             _refuse(str(e), token)
+        verified = self._decode(token, key, claims)
+        caller = self._authorize(verified)
+        self._remember(token, verified, caller, kid, alg, key.key)
+        return caller
+
+    def _decode(self, token: str, key: VerificationKey, claims: dict[str, Any]) -> dict[str, Any]:
+        """PyJWT's signature and claim checks, with the key's one algorithm."""
         try:
-            signed_token.verify_signature(segments, alg, key)
-            # The claims were read strictly before any crypto; the signature covers their bytes.
-            signed_token.check_claims(claims, self._rules, self._clock)
+            verified: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                audience=self._expect.audience,
+                issuer=self._expect.issuer,
+                leeway=self._expect.leeway_seconds,
+                options=_DECODE_OPTIONS,
+            )
         except PyJWTError as e:
             _refuse(f"{type(e).__name__}: {str(e)[:200]}", token)
-        caller = self._authorize(claims)
-        self._remember(token, claims, caller, kid, alg, key.key)
-        return caller
+        if verified != claims:  # pragma: no cover - the strict reading read the same bytes
+            _refuse("the claims read two ways", token)
+        return verified
 
     def _still_signed_by(self, seen: Verified) -> bool:
         """The key that verified a cached token is still the provider's key for it."""
@@ -107,48 +115,44 @@ class BearerVerifier:
         alg: str,
         key: object,
     ) -> None:
-        """Cache a token that passed every check, for as long as the full check would pass it."""
-        expires = signed_token.time_claim(claims, "exp")
-        starts = [signed_token.time_claim(claims, name) for name in ("nbf", "iat")]
-        known = [start for start in starts if start is not None]
-        not_before = max(known) - self._expect.leeway_seconds if known else -math.inf
-        if expires is not None:
-            self._cache.put(token, Verified(caller, kid, alg, key, not_before, expires))
+        """Cache a token that passed every check, for as long as the full check would pass it:
+        from `nbf`/`iat` less the leeway until its `exp` (PyJWT compares whole seconds)."""
+        starts = [int(claims[name]) for name in ("nbf", "iat") if name in claims]
+        not_before = max(starts) - self._expect.leeway_seconds if starts else -math.inf
+        expires = int(claims["exp"])
+        self._cache.put(token, Verified(caller, kid, alg, key, not_before, expires))
 
-    def _read_header(self, token: str) -> tuple[Segments, str | None, str, dict[str, Any]]:
-        """Checks before any key lookup or crypto: the form, the header (kid, alg, crit), the claims
-        read strictly (no repeated member, numeric dates)."""
+    def _read(self, token: str) -> tuple[str | None, str, dict[str, Any]]:
+        """Checks before any key lookup or crypto: the size, the form, the header (kid, alg,
+        crit), the claims read strictly."""
         if not token:
             _refuse("no token")
         if len(token) > MAX_TOKEN_CHARS:
             _refuse(f"token over {MAX_TOKEN_CHARS} characters")
-        segments = signed_token.split(token)
+        segments = token_form.split(token)
         if segments is None:
             _refuse("not three base64url segments")
         try:
-            # Only kid, alg, crit, cty and b64 are read; jku, x5u, jwk and x5c are never followed.
+            # Only kid, alg and crit are used; jku, x5u, jwk and x5c are never followed.
             header = token_form.header_of(segments)
         except token_form.TokenFormError as e:
             _refuse(f"unreadable header: {e}", token)
-        if "kid" in header and not isinstance(header["kid"], str):
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
             _refuse("unreadable header: Key ID header parameter must be a string")
         alg = header.get("alg")
         if not isinstance(alg, str) or alg.lower() == "none":
             _refuse("alg is missing or none", token)
         if alg not in self._keys.algorithms:
-            _refuse(f"alg {shown(alg[:16])} is not accepted with these keys", token)
+            _refuse(f"alg {shown(alg)} is not accepted with these keys", token)
         if "crit" in header:
             # No extension is understood here, so any critical one rejects the token.
             _refuse("crit header names an extension this hook does not understand", token)
         try:
-            form_problem = token_form.header_problem(header)
-            if form_problem is not None:
-                _refuse(form_problem, token)
             claims = token_form.claims_of(segments)
         except token_form.TokenFormError as e:
             _refuse(str(e), token)
-        kid = header.get("kid")
-        return segments, kid, alg, claims
+        return kid, alg, claims
 
     def _authorize(self, claims: dict[str, Any]) -> Caller:
         client = claims.get("cid", claims.get("client_id"))
@@ -199,21 +203,14 @@ def _ids(claims: dict[str, Any], qualifier: str = "") -> str:
         ("jti", claims.get("jti")),
         ("client_id", claims.get("cid", claims.get("client_id"))),
     ):
-        if isinstance(value, str) and _LOGGABLE.fullmatch(value):
+        if loggable.plain(value) is not None:
             parts.append(f"{label}={value}")
     return f" ({qualifier}{', '.join(parts)})" if parts else ""
 
 
 def _refuse(reason: str, token: str | None = None) -> NoReturn:
     """401 invalid_token; the log names the token by its jti and client id, never by itself."""
-    ids = ""
-    if token is not None:
-        segments = signed_token.split(token)
-        try:
-            # Unverified, and used only to say in the log which token was refused.
-            if segments is not None:
-                payload = signed_token.decode_segment(segments.payload, "payload")
-                ids = _ids(signed_token.json_object(payload, "payload"), "unverified ")
-        except PyJWTError:
-            ids = ""
+    # Unverified, and used only to say in the log which token was refused.
+    claims = token_form.unverified_claims(token) if token is not None else None
+    ids = _ids(claims, "unverified ") if claims is not None else ""
     raise Unauthenticated(f"bearer: {reason}{ids}", challenges=INVALID)

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import math
-import threading
+import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from auth.discovery import DiscoveryError, Fetch, locate_jwks
 from auth.keys import (
     ASYMMETRIC_ALGORITHMS,
     JwkEntry,
-    JwksFormatError,
     KeyNotFound,
     VerificationKey,
     parse_jwks,
     pick,
 )
-from core.deadline import time_left
-from core.errors import Unavailable
 from core.json_fetch import FetchError, fetch_json
 from core.loggable import shown
-from core.logs import logger
+from core.refreshing import Fetched, FetchFailed, Refreshing, Schedule
 
 # Each fetch, and all fetches of one refresh (discovery included): well inside Okta's 3 s.
 FETCH_TIMEOUT_SECONDS = 0.75
@@ -47,13 +44,62 @@ def refresh_interval(max_age: int | None) -> int:
     return min(max(max_age, REFRESH_MIN_SECONDS), REFRESH_MAX_SECONDS)
 
 
-class RemoteKeys:
-    """Keys from `jwks_uri`, or from the issuer's metadata when no URI is configured.
+KEYS_SCHEDULE = Schedule(
+    refresh_seconds=REFRESH_DEFAULT_SECONDS,
+    # Retry soon when nothing is cached, later when old keys still serve.
+    retry=lambda _failures, has_keys: (
+        RETRY_WITH_KEYS_SECONDS if has_keys else RETRY_WITHOUT_KEYS_SECONDS
+    ),
+    fetch_seconds=REFRESH_BUDGET_SECONDS,
+    wait_seconds=WAIT_FOR_FETCH_SECONDS,
+    min_fetch_seconds=MIN_FETCH_SECONDS,
+    kind="signing keys of",
+    event="keys",
+    failure_level=logging.WARNING,
+    extra_fetch_cooldown=UNKNOWN_KID_COOLDOWN_SECONDS,
+    missing="no signing keys for {name}: {error}",
+    failed="signing keys not fetched: {error}; serving {serving}",
+)
 
-    One thread at a time fetches. Only the request that starts a scheduled refresh, or one that
-    needs keys not cached (none at all, or an unknown kid), waits on the network; the others use
-    the cached keys. `fetch` and `clock` are parameters so tests can drive time.
-    """
+KeySet = Mapping[str, JwkEntry]
+Document = tuple[str, dict[str, Any]]  # where it was read, and what
+
+
+class KeySetSource:
+    """The issuer's published key set: at `jwks_uri`, or where its metadata says."""
+
+    def __init__(self, issuer: str, jwks_uri: str | None, fetch: Fetch) -> None:
+        self.name = issuer
+        self.fields: Mapping[str, object] = {"issuer": issuer}
+        self._jwks_uri = jwks_uri
+        self._fetch = fetch
+
+    def fetch(self, budget: float, known: object) -> Fetched[Document]:
+        deadline = time.monotonic() + budget
+        try:
+            uri = self._jwks_uri or locate_jwks(
+                self.name, self._fetch, FETCH_TIMEOUT_SECONDS, deadline
+            )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchError(f"no time left to fetch {uri}")
+            fetched = self._fetch(uri, min(FETCH_TIMEOUT_SECONDS, remaining))
+        except (DiscoveryError, FetchError) as e:
+            raise FetchFailed(str(e)) from None
+        self._jwks_uri = uri
+        interval = refresh_interval(fetched.max_age)
+        return Fetched((uri, fetched.document), uri, refresh_seconds=interval)
+
+
+def _parse(document: Document) -> KeySet:
+    uri, content = document
+    return parse_jwks(content, uri)
+
+
+class RemoteKeys:
+    """Keys from `jwks_uri`, or from the issuer's metadata when no URI is configured, kept
+    fresh by the one refreshing mechanism: the request that finds them due refreshes them while
+    the others use the cached keys; an unknown kid refetches at most once per cooldown."""
 
     algorithms = ASYMMETRIC_ALGORITHMS
 
@@ -65,92 +111,23 @@ class RemoteKeys:
         fetch: Fetch = fetch_json,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._issuer = issuer
-        self._jwks_uri = jwks_uri
-        self._fetch = fetch
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: Mapping[str, JwkEntry] = {}
-        self._refresh_at = -math.inf
-        self._retry_at = -math.inf
-        self._kid_refetch_at = -math.inf
-        self._last_error = "not fetched yet"
+        self._source = KeySetSource(issuer, jwks_uri, fetch)
+        self._keys: Refreshing[Document, KeySet] = Refreshing(
+            self._source, _parse, KEYS_SCHEDULE, clock=clock
+        )
 
     def __repr__(self) -> str:
-        return f"RemoteKeys({self._jwks_uri or self._issuer})"
+        return f"RemoteKeys({self._source.name})"
 
     def load(self) -> None:
-        self._update(wait=True, due=self._refresh_due)
-        self._require_keys()
+        self._keys.current()
 
     def key_for(self, kid: str | None, alg: str) -> VerificationKey:
-        if self._refresh_due(self._clock()):
-            # With keys cached, a refresh another thread is already doing is not waited for.
-            self._update(wait=not self._entries, due=self._refresh_due)
-        self._require_keys()
-        found = pick(self._entries, kid, alg)
+        found = pick(self._keys.current(), kid, alg)
         if found is None and kid is not None:
-            self._update(wait=True, due=lambda now: self._kid_refetch_due(now, kid))
-            found = pick(self._entries, kid, alg)
+            # A key the issuer has just rotated in is picked up on first sight.
+            entries = self._keys.current(wanted=lambda keys: keys is None or kid not in keys)
+            found = pick(entries, kid, alg)
         if found is None:
             raise KeyNotFound(f"no key {shown(kid)} at the issuer")
         return found
-
-    def _require_keys(self) -> None:
-        if not self._entries:
-            raise Unavailable(f"no signing keys for {self._issuer}: {self._last_error}")
-
-    def _refresh_due(self, now: float) -> bool:
-        return now >= self._refresh_at and now >= self._retry_at
-
-    def _kid_refetch_due(self, now: float, kid: str) -> bool:
-        if kid in self._entries or now < self._kid_refetch_at or now < self._retry_at:
-            return False
-        self._kid_refetch_at = now + UNKNOWN_KID_COOLDOWN_SECONDS
-        return True
-
-    def _update(self, *, wait: bool, due: Callable[[float], bool]) -> None:
-        if wait:
-            acquired = self._lock.acquire(timeout=time_left(WAIT_FOR_FETCH_SECONDS))
-        else:
-            acquired = self._lock.acquire(blocking=False)
-        if not acquired:
-            return
-        try:
-            now = self._clock()
-            budget = time_left(REFRESH_BUDGET_SECONDS)
-            if budget >= MIN_FETCH_SECONDS and due(now):
-                self._fetch_keys(now, budget)
-        finally:
-            self._lock.release()
-
-    def _fetch_keys(self, now: float, budget: float) -> None:
-        deadline = time.monotonic() + budget
-        try:
-            uri = self._jwks_uri or locate_jwks(
-                self._issuer, self._fetch, FETCH_TIMEOUT_SECONDS, deadline
-            )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchError(f"no time left to fetch {uri}")
-            fetched = self._fetch(uri, min(FETCH_TIMEOUT_SECONDS, remaining))
-            entries = parse_jwks(fetched.document, uri)
-        except (DiscoveryError, FetchError, JwksFormatError) as e:
-            self._last_error = str(e)
-            backoff = RETRY_WITH_KEYS_SECONDS if self._entries else RETRY_WITHOUT_KEYS_SECONDS
-            self._retry_at = self._clock() + backoff
-            logger.warning(
-                "signing keys not fetched: %s",
-                self._last_error,
-                extra={"fields": {"event": "keys", "cached_keys": len(self._entries)}},
-            )
-            return
-        self._jwks_uri = uri
-        self._entries = entries
-        interval = refresh_interval(fetched.max_age)
-        self._refresh_at = now + interval
-        self._retry_at = -math.inf
-        logger.info(
-            "signing keys fetched",
-            extra={"fields": {"event": "keys", "jwks_uri": uri, "kids": sorted(entries)[:10]}},
-        )

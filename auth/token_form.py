@@ -1,49 +1,78 @@
-"""A token's header and claims as JSON: one strict reading, checked before any key lookup or crypto.
+"""A token's form, read strictly before any key lookup or crypto: three canonical base64url
+segments, and a header and claims that are JSON objects reading one way only.
 
-Python's json module keeps the last of a repeated member; the issuer's library may keep the
-first, so a token with a repeated member could mean one thing to whoever signed it and another
-here: such a token is refused, as are numbers that parse to infinity and dates that are not
-numbers (`"exp": "9999999999"` would otherwise pass `int()`). The claims read here are the ones
-checked once the signature over the same bytes has been verified.
+PyJWT verifies the signature and the registered claims afterwards (`auth/bearer.py`); what is
+read here is what it lacks. A repeated member could mean one thing to whoever signed the token
+and another here (Python keeps the last, the issuer's library may keep the first); `exp`, `nbf`
+and `iat` must be JSON numbers (PyJWT takes int() of "9999999999" or true); a segment has one
+spelling only (PyJWT accepts "=" padding and set unused bits); `cty` (a nested token) and a `b64`
+other than true are refused.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import binascii
+import re
+from dataclasses import dataclass
 from typing import Any
 
-from jwt.exceptions import PyJWTError
-
-from auth.signed_token import Segments, decode_segment
-from core.loggable import shown
+from core import strict_json
 
 NUMERIC_DATES = ("exp", "nbf", "iat")
-MAX_NUMBER_CHARS = 100
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 class TokenFormError(Exception):
-    """The token's JSON is refused; the message is safe to log."""
+    """The token is refused for its form; the message is safe to log."""
+
+
+@dataclass(frozen=True)
+class Segments:
+    """The three parts of a compact JWS whose alphabet has been checked."""
+
+    header: str
+    payload: str
+    signature: str
+
+
+def split(token: str) -> Segments | None:
+    """The three base64url segments (no padding), or None when the token is not of that form."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
+        return None
+    return Segments(*parts)
+
+
+def decode_segment(segment: str, part: str) -> bytes:
+    """The bytes of a segment from `split`, refused unless it is their one canonical encoding."""
+    if len(segment) % 4 == 1:
+        raise TokenFormError(f"{part} is not canonical base64url")
+    standard = segment.encode("ascii").translate(_TO_STANDARD) + b"=" * (-len(segment) % 4)
+    try:
+        data = binascii.a2b_base64(standard, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise TokenFormError(f"{part} is not canonical base64url") from None
+    if binascii.b2a_base64(data, newline=False) != standard:
+        # Unused low bits set: another string for the same bytes.
+        raise TokenFormError(f"{part} is not canonical base64url")
+    return data
 
 
 def header_of(segments: Segments) -> dict[str, Any]:
-    """The header, read strictly, else `TokenFormError`."""
-    return _object(segments.header, "header")
-
-
-def header_problem(header: dict[str, Any]) -> str | None:
-    """Why a header this hook never accepts is refused, or None."""
+    """The header, read strictly, with the members this hook never accepts refused."""
+    header = _object(segments.header, "header")
     if "cty" in header:
         # RFC 8725 §2.8: a nested token is never what this hook is sent.
-        return "cty header: nested or typed content is not accepted"
+        raise TokenFormError("cty header: nested or typed content is not accepted")
     if header.get("b64", True) is not True:
         # RFC 7797 unencoded payloads: the claims would be read differently from what was signed.
-        return "b64 header other than true"
-    return None
+        raise TokenFormError("b64 header other than true")
+    return header
 
 
 def claims_of(segments: Segments) -> dict[str, Any]:
-    """The claims, read strictly and with numeric dates, else `TokenFormError`."""
+    """The claims, read strictly and with numeric dates."""
     claims = _object(segments.payload, "claims")
     for name in NUMERIC_DATES:
         value = claims.get(name)
@@ -52,51 +81,21 @@ def claims_of(segments: Segments) -> dict[str, Any]:
     return claims
 
 
+def unverified_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a refused token, for naming it in the log only; None when unreadable."""
+    segments = split(token)
+    try:
+        return _object(segments.payload, "claims") if segments is not None else None
+    except TokenFormError:
+        return None
+
+
 def _object(segment: str, part: str) -> dict[str, Any]:
     try:
-        text = decode_segment(segment, part).decode("utf-8")
-        document = _DECODERS[part].decode(text)
-    except (PyJWTError, UnicodeDecodeError, ValueError, RecursionError):
-        raise TokenFormError(f"{part} is not base64url of JSON") from None
+        document = strict_json.loads(decode_segment(segment, part))
+    except strict_json.StrictJsonError as e:
+        reason = f"{part} is not base64url of JSON" if e.syntax else f"{part} {e.public}"
+        raise TokenFormError(reason) from None
     if not isinstance(document, dict):
         raise TokenFormError(f"{part} is not a JSON object")
     return document
-
-
-def _decoder(part: str) -> json.JSONDecoder:
-    # Built once per part: json.loads with hooks would build a decoder on every call.
-    return json.JSONDecoder(
-        object_pairs_hook=lambda pairs: _unique(pairs, part),
-        parse_constant=lambda name: _refuse(f"{part} holds {name}"),
-        parse_float=lambda text: _finite(text, part),
-        parse_int=lambda text: _int(text, part),
-    )
-
-
-def _unique(pairs: list[tuple[str, Any]], part: str) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in result:
-            raise TokenFormError(f"{part} repeats the member {shown(name)}")
-        result[name] = value
-    return result
-
-
-def _finite(text: str, part: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise TokenFormError(f"{part} holds a number out of range")
-    return value
-
-
-def _int(text: str, part: str) -> int:
-    if len(text) > MAX_NUMBER_CHARS:
-        raise TokenFormError(f"{part} holds a number out of range")
-    return int(text)
-
-
-def _refuse(reason: str) -> Any:
-    raise TokenFormError(reason)
-
-
-_DECODERS = {part: _decoder(part) for part in ("header", "claims")}

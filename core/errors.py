@@ -36,6 +36,14 @@ class MethodNotAllowed(HookError):
         return {"Allow": "POST"}
 
 
+class RequestTimeout(HookError):
+    """The body did not arrive by the request's deadline."""
+
+    status = 408
+    code = "request_timeout"
+    public_message = "The request body did not arrive in time."
+
+
 class PayloadTooLarge(HookError):
     """The body is over the configured limit."""
 

@@ -6,13 +6,14 @@ import http.client
 import ipaddress
 import json
 import re
-import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from core.bounded_call import BoundedCall, CallTimedOut
 
 MAX_DOCUMENT_BYTES = 128 * 1024
 LOOPBACK_NAMES = frozenset({"localhost"})
@@ -77,19 +78,16 @@ def fetch_json(url: str, timeout: float) -> Fetched:
     """The JSON object at `url`, or FetchError within `timeout` seconds whatever the server does."""
     if not is_allowed_url(url):
         raise FetchError(f"not an HTTPS URL: {url[:200]}")
-    outcome: list[Fetched | FetchError] = []
     # urllib's timeout bounds each socket wait, not their sum: a server that drips bytes could hold
     # the request for longer. The read runs in a worker so the caller stops at the deadline.
-    worker = threading.Thread(
-        target=lambda: outcome.append(_attempt(url, timeout)), name="key-fetch", daemon=True
-    )
-    worker.start()
-    worker.join(timeout)
-    if not outcome:
-        raise FetchError(f"{url[:200]}: no complete answer within {timeout:.2f} s")
-    if isinstance(outcome[0], FetchError):
-        raise outcome[0]
-    return outcome[0]
+    calls: BoundedCall[Fetched | FetchError] = BoundedCall("key-fetch")
+    try:
+        outcome = calls.run(lambda: _attempt(url, timeout), timeout)
+    except CallTimedOut:
+        raise FetchError(f"{url[:200]}: no complete answer within {timeout:.2f} s") from None
+    if isinstance(outcome, FetchError):
+        raise outcome
+    return outcome
 
 
 def _attempt(url: str, timeout: float) -> Fetched | FetchError:

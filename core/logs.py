@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
+import queue
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,11 +48,79 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure() -> None:
-    """Send the hook's records to stdout as JSON lines; calling it again changes nothing."""
-    if any(isinstance(h, _StdoutHandler) for h in logger.handlers):
+class _Background(logging.Handler):
+    """Hands each record to one writer thread, so that the event loop never waits on stdout (a
+    pipe whose reader stalls would block a write). At most `capacity` records wait; past that
+    they are counted and dropped, and the count is written once the writer catches up."""
+
+    def __init__(self, target: logging.Handler, capacity: int = 10_000) -> None:
+        super().__init__()
+        self._target = target
+        self._capacity = capacity
+        self._start()
+        # gunicorn forks its workers after main.py is imported: a thread does not survive a
+        # fork, so each worker starts its own writer.
+        os.register_at_fork(after_in_child=self._start)
+        atexit.register(self.flush)
+
+    def _start(self) -> None:
+        self._queue: queue.Queue[logging.LogRecord | threading.Event] = queue.Queue(self._capacity)
+        self._dropped = 0
+        threading.Thread(target=self._drain, name="log-writer", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self._dropped += 1
+
+    def flush(self, timeout: float = 2.0) -> None:
+        """Wait until every record handed over so far is written (at most `timeout` seconds)."""
+        written = threading.Event()
+        try:
+            self._queue.put(written, timeout=timeout)
+        except queue.Full:
+            return
+        written.wait(timeout)
+
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            if self._dropped:
+                dropped, self._dropped = self._dropped, 0
+                self._target.handle(_dropped_record(dropped))
+            self._target.handle(item)
+
+
+def _dropped_record(count: int) -> logging.LogRecord:
+    return logger.makeRecord(
+        logger.name,
+        logging.WARNING,
+        __file__,
+        0,
+        "%d log lines dropped: stdout was not read fast enough",
+        (count,),
+        None,
+        extra={"fields": {"event": "log", "dropped": count}},
+    )
+
+
+def configure(*, background: bool = True) -> None:
+    """Send the hook's records to stdout as JSON lines, through a writer thread unless
+    `background` is False (tests that read what was written at once); calling it again changes
+    nothing."""
+    if any(isinstance(h, _StdoutHandler | _Background) for h in logger.handlers):
         return
     handler = _StdoutHandler()
     handler.setFormatter(CloudLoggingFormatter())
-    logger.addHandler(handler)
+    logger.addHandler(_Background(handler) if background else handler)
     logger.setLevel(logging.INFO)
+
+
+def flush() -> None:
+    """Wait until every record so far is written."""
+    for handler in logger.handlers:
+        handler.flush()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from core.bounded_call import BoundedCall, CallTimedOut, StillStalled
-from core.deadline import time_left
-from secret_sources.refreshing import MAX_SECRET_BYTES, Reading, SecretReadError, decode_secret
+from core.refreshing import Fetched, FetchFailed
+from secret_sources.values import MAX_SECRET_BYTES, digest, secret_text
 
 VERSION_NAME = re.compile(
     r"projects/(?:[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20})"
@@ -51,19 +53,21 @@ def parse_endpoint(text: str) -> str:
 
 
 class SecretManagerVersion:
-    """Reads one secret version (`latest` follows rotation) through a shared client."""
+    """`NAME_SECRET=projects/P/secrets/S/versions/V`: one version (`latest` follows rotation),
+    read through a client shared by every setting of the same endpoint."""
 
     def __init__(self, setting: str, name: str, endpoint: str | None) -> None:
-        self.setting = setting
+        self.name = setting
         self.where = parse_version_name(name)
+        self.fields: Mapping[str, object] = {"setting": setting, "source": self.where}
         self._endpoint = endpoint
-        self._calls: BoundedCall[Reading] = BoundedCall(f"read {setting}")
+        self._calls: BoundedCall[Fetched[str]] = BoundedCall(f"read {setting}")
 
     def __repr__(self) -> str:
-        return f"SecretManagerVersion({self.setting!r}, {self.where!r})"
+        return f"SecretManagerVersion({self.name!r}, {self.where!r})"
 
-    def read(self) -> Reading:
-        budget = time_left(READ_SECONDS)
+    def fetch(self, budget: float, known: object) -> Fetched[str]:
+        budget = min(budget, READ_SECONDS)
         try:
             return self._calls.run(lambda: self._read(budget), budget)
         except StillStalled:
@@ -71,7 +75,7 @@ class SecretManagerVersion:
         except CallTimedOut:
             raise self._error(f"no answer within {budget:.3g} s") from None
 
-    def _read(self, budget: float) -> Reading:
+    def _read(self, budget: float) -> Fetched[str]:
         try:
             access = _access(self._endpoint)
             response = access.client.access_secret_version(
@@ -91,10 +95,14 @@ class SecretManagerVersion:
             raise self._error("the response carries no CRC32C checksum")
         if access.crc32c(data) != checksum:
             raise self._error("the payload's CRC32C checksum does not match")
-        return Reading(decode_secret(data, self._error), origin)
+        try:
+            text = secret_text(data)
+        except ValueError as e:
+            raise self._error(str(e)) from None
+        return Fetched(text, origin, tag=digest(text))
 
-    def _error(self, cause: str) -> SecretReadError:
-        return SecretReadError(f"{self.setting}: cannot read {self.where}: {cause}")
+    def _error(self, cause: str) -> FetchFailed:
+        return FetchFailed(f"{self.name}: cannot read {self.where}: {cause}")
 
 
 class _Access:
@@ -146,6 +154,8 @@ def _checked_response(response: Any, *args: Any, **kwargs: Any) -> Any:
 
 _clients: dict[str | None, _Access] = {}
 _clients_lock = threading.Lock()
+# A worker forked after the cold start read must not share the parent's pooled connections.
+os.register_at_fork(after_in_child=_clients.clear)
 
 
 def _access(endpoint: str | None) -> _Access:

@@ -1,13 +1,11 @@
-"""Secret-valued settings: a value that hides itself, and the sources it is read from."""
+"""A secret value that never shows itself, and the text a secret's bytes must be."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+import hashlib
 
-from core.errors import Unavailable
-from core.logs import logger
+# Secret Manager holds at most 64 KiB per version.
+MAX_SECRET_BYTES = 64 * 1024
 
 
 class Secret:
@@ -33,70 +31,22 @@ class Secret:
         return hash(self._value)
 
 
-class SecretSource(Protocol):
-    """Where one secret-valued setting is read from; `current()` raises `Unavailable`."""
-
-    setting: str
-
-    def current(self) -> Secret: ...
-
-
-class StaticSecret:
-    """A value given directly in the environment (local runs)."""
-
-    def __init__(self, setting: str, value: str) -> None:
-        self.setting = setting
-        self._secret = Secret(value)
-
-    def current(self) -> Secret:
-        return self._secret
-
-    def __repr__(self) -> str:
-        return f"StaticSecret({self.setting!r})"
+def secret_text(data: bytes) -> str:
+    """The text of a secret's bytes, without the line break a file or `echo` leaves at its end;
+    raises ValueError with a message that never quotes the value."""
+    if len(data) > MAX_SECRET_BYTES:
+        raise ValueError("larger than 64 KiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # The codec's message quotes a byte of the value; ours does not.
+        raise ValueError("not UTF-8 text") from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text.strip():
+        raise ValueError("empty")
+    return text
 
 
-T = TypeVar("T")
-
-
-class ParsedSecret(Generic[T]):
-    """The parsed form of a secret-valued setting, redone only when the source swaps the Secret.
-
-    A malformed new value never replaces a good one: Okta would be locked out by a typo.
-    """
-
-    def __init__(self, source: SecretSource, parse: Callable[[str], T]) -> None:
-        self._source = source
-        self._parse = parse
-        self._lock = threading.Lock()
-        self._parsed_from: Secret | None = None
-        self._rejected: Secret | None = None
-        self._value: T | None = None
-
-    def get(self) -> T:
-        secret = self._source.current()
-        value = self._value
-        if value is not None and (secret is self._parsed_from or secret is self._rejected):
-            return value
-        with self._lock:
-            if secret is not self._parsed_from and secret is not self._rejected:
-                self._update(secret)
-            if self._value is None:
-                raise Unavailable(f"{self._source.setting}: no usable value")
-            return self._value
-
-    def _update(self, secret: Secret) -> None:
-        try:
-            self._value = self._parse(secret.reveal())
-        except ValueError as e:
-            # The message names the setting and the problem, never the value.
-            if self._value is None:
-                raise Unavailable(f"{self._source.setting}: {e}") from None
-            self._rejected = secret
-            logger.error(
-                "%s: new value refused, the previous one stays: %s",
-                self._source.setting,
-                e,
-                extra={"fields": {"event": "secret", "setting": self._source.setting}},
-            )
-            return
-        self._parsed_from = secret
+def digest(text: str) -> str:
+    """What tells one value from another without holding it: the tag of a fetched secret."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auth.basic import BasicVerifier
+from auth.basic import BasicVerifier, parse_credentials
 from auth.caller import Verifier
 from auth.gate import Gate
 from core import deadline
@@ -37,6 +37,10 @@ class HookApp:
     recent_events: RecentEvents = field(default_factory=RecentEvents)
 
     @property
+    def trace_project(self) -> str | None:
+        return self.settings.trace_project if self.settings else None
+
+    @property
     def deadline_seconds(self) -> float:
         ms = self.settings.deadline_ms if self.settings else deadline.DEFAULT_DEADLINE_MS
         return ms / 1000
@@ -54,7 +58,7 @@ class HookApp:
 def build_gate(settings: Settings) -> Gate:
     verifiers: list[Verifier] = []
     if settings.basic_credentials is not None:
-        verifiers.append(BasicVerifier(settings.basic_credentials))
+        verifiers.append(BasicVerifier(settings.basic_credentials.reading(parse_credentials)))
     if settings.bearer is not None:
         verifiers.append(build_bearer(settings.bearer))
     if not verifiers:
@@ -70,13 +74,14 @@ def build_bearer(bearer: BearerSettings) -> BearerVerifier:
     # Imported only when Bearer is configured: PyJWT and its crypto add ~35 ms to a cold start.
     from auth.bearer import BearerVerifier, Expectations
     from auth.jwks import RemoteKeys
-    from auth.static_keys import HmacKeys, PinnedKeys
+    from auth.static_keys import HmacKeys, PinnedKeys, hmac_key, parse_jwks_text
 
     keys: KeyProvider
     if bearer.hmac_secret is not None:
-        keys = HmacKeys(bearer.hmac_secret)
+        keys = HmacKeys(bearer.hmac_secret.reading(hmac_key))
     elif bearer.pinned_jwks is not None:
-        keys = PinnedKeys(bearer.pinned_jwks)
+        pinned = bearer.pinned_jwks
+        keys = PinnedKeys(pinned.reading(parse_jwks_text(pinned.name)))
     else:
         keys = RemoteKeys(bearer.issuer, bearer.jwks_uri)
     if bearer.client_ids is None:

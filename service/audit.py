@@ -5,10 +5,15 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from auth.caller import Caller
+from core import loggable
+from core.errors import HookError
 from core.logs import logger
+from okta_wire.models import Decision, HookRequest
 
 _TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/\d+)?(?:;o=[01])?")
 
@@ -25,13 +30,50 @@ def trace_field(header: str | None, project: str | None) -> dict[str, str]:
 
 @dataclass
 class Audit:
-    """What one request did, written as exactly one log line when it ends."""
+    """What one request did, written as exactly one log line when it ends. Values from the
+    request reach it only through the methods below, each of which says what may be shown."""
 
     started: float = field(default_factory=time.perf_counter)
     fields: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def start(cls, headers: Mapping[str, str], trace_project: str | None) -> Audit:
+        audit = cls()
+        audit.set(**trace_field(headers.get("X-Cloud-Trace-Context"), trace_project))
+        return audit
+
     def set(self, **values: Any) -> None:
         self.fields.update({k: _bounded(v) for k, v in values.items() if v is not None})
+
+    def caller(self, caller: Caller) -> None:
+        self.set(auth=caller.scheme, caller=caller.subject, **caller.details)
+
+    def request(self, request: HookRequest, *, retry: bool) -> None:
+        # Body values reach the log only in Okta's shape; anything else is a marker.
+        event_id = request.event_id
+        self.set(
+            eventId=loggable.field(event_id) if event_id is not None else None,
+            requestType=request.request_type.value,
+            retry=retry or None,  # decided again, the same way: decisions hold no state
+        )
+
+    def decision(self, decision: Decision) -> None:
+        self.set(
+            decision="ALLOW" if decision.allowed else "DENY",
+            reasons=[cause.reason for cause in decision.causes] or None,
+            email_domain=decision.email_domain,
+            locale=decision.locale,
+            # What shadow-mode rules would have denied: attribute names and codes, never values.
+            shadow_reasons=[
+                {"attribute": loggable.field(cause.attribute), "reason": cause.reason}
+                for cause in decision.shadowed
+            ]
+            or None,
+            shadow_reasons_unlisted=decision.shadowed_unlisted or None,
+        )
+
+    def error(self, error: HookError) -> None:
+        self.set(error=error.code, reason=error.reason)
 
     def write(self, status: int) -> None:
         severity = (

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from core.deadline import DEFAULT_DEADLINE_MS, MAX_DEADLINE_MS, MIN_DEADLINE_MS
 from core.json_fetch import is_allowed_url
+from core.refreshing import Clock, Source
+from secret_sources.environment import EnvironmentValue
 from secret_sources.files import SecretFile
-from secret_sources.refreshing import Clock, Reader, RefreshingSecret
 from secret_sources.secret_manager import SecretManagerVersion, parse_endpoint
-from secret_sources.values import SecretSource, StaticSecret
+from secret_sources.setting import SecretSetting
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = PROJECT_ROOT / "policies" / "ssr_and_progressive.toml"
@@ -36,7 +37,7 @@ class ConfigError(Exception):
 class Settings:
     policy_path: Path
     allowed_email_domains: tuple[str, ...] | None
-    basic_credentials: SecretSource | None
+    basic_credentials: SecretSetting | None
     trace_project: str | None
     bearer: BearerSettings | None = None
     # Per request: no answer takes longer, whatever the key and secret stores do.
@@ -56,9 +57,9 @@ class Settings:
 
 def secret_source(
     env: Mapping[str, str], name: str, *, clock: Clock = time.monotonic
-) -> SecretSource | None:
-    """The source of a secret-valued setting, or None when it is not set: the value itself
-    in NAME, a Secret Manager version in NAME_SECRET, or a mounted file in NAME_FILE."""
+) -> SecretSetting | None:
+    """A secret-valued setting, or None when it is not set: the value itself in NAME, a Secret
+    Manager version in NAME_SECRET, or a mounted file in NAME_FILE."""
     refresh_seconds = _refresh_seconds(env)
     endpoint = _secret_manager_endpoint(env)
     forms = (name, f"{name}_SECRET", f"{name}_FILE")
@@ -69,17 +70,17 @@ def secret_source(
         return None
     (form, text), *_ = given.items()
     if form == name:
-        return StaticSecret(name, env[name])
-    reader: Reader
+        return SecretSetting(name, EnvironmentValue(name, env[name]), math.inf, clock)
+    source: Source[str]
     try:
         if form == f"{name}_SECRET":
-            reader = SecretManagerVersion(name, text, endpoint)
+            source = SecretManagerVersion(name, text, endpoint)
         else:
-            reader = SecretFile(name, Path(text))
+            source = SecretFile(name, Path(text))
     except ValueError as e:
         # The message never echoes the text: it may be the value, set in the wrong variable.
         raise ConfigError(f"{form}: {e}") from None
-    return RefreshingSecret(reader, refresh_seconds=refresh_seconds, clock=clock)
+    return SecretSetting(name, source, refresh_seconds, clock)
 
 
 def _refresh_seconds(env: Mapping[str, str]) -> float:
@@ -156,8 +157,8 @@ class BearerSettings:
     scopes: tuple[str, ...]
     client_ids: tuple[str, ...] | None
     jwks_uri: str | None
-    pinned_jwks: SecretSource | None
-    hmac_secret: SecretSource | None
+    pinned_jwks: SecretSetting | None
+    hmac_secret: SecretSetting | None
     leeway_seconds: int
 
     @classmethod

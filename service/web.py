@@ -1,67 +1,140 @@
-"""The HTTP edges: what a request must be before it is read, and how answers are written."""
+"""The HTTP edge on the event loop: what a request must be before it is read, the caller checked
+without waiting on the loop, the body read as a bounded stream, and how answers are written."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 from typing import Any
 
-import flask
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
-from core.errors import HookError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+from auth.caller import Caller
+from auth.gate import Gate
+from core.deadline import Deadline
+from core.errors import (
+    BadRequest,
+    HookError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RequestTimeout,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from core.loggable import shown
+from core.refreshing import WouldBlock, no_waiting
 from okta_wire.contract import checked_body
 from okta_wire.models import Decision
 from okta_wire.response import okta_response
 
 MAX_BODY_BYTES = 64 * 1024
+THREAD_GRACE_SECONDS = 0.25
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# Set once the body has been read to its end: an answer given before that closes the connection,
+# so that the server reads nothing more of it.
+_BODY_READ = "okta_hook_body_read"
 
 
-def require_post(request: flask.Request) -> None:
+def require_post(request: Request) -> None:
     if request.method != "POST":
         raise MethodNotAllowed(f"method {shown(request.method)}")
 
 
-def refuse_declared_oversize(request: flask.Request) -> None:
+def declared_length(request: Request) -> int | None:
+    raw = request.headers.get("content-length")
+    return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
+
+
+def refuse_declared_oversize(request: Request) -> None:
     """Checks Content-Length only: nothing of the body is read before the caller is known."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"Content-Length {request.content_length}")
+    length = declared_length(request)
+    if length is not None and length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"Content-Length {length}")
 
 
-def read_json_body(request: flask.Request) -> bytes:
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType(f"Content-Type {shown(request.mimetype)}")
+async def authenticate(gate: Gate, authorization: str | None, deadline: Deadline) -> Caller:
+    """The caller, checked on the loop while every key and secret it needs is cached; when one
+    must be fetched (or waited for), the check runs again in a thread, bounded by the deadline,
+    and the loop goes on serving other requests."""
+    try:
+        with no_waiting():
+            return gate.authenticate(authorization)
+    except WouldBlock:
+        pass
+    context = contextvars.copy_context()  # the request's deadline goes with it
+    waiting = asyncio.get_running_loop().run_in_executor(
+        None, context.run, gate.authenticate, authorization
+    )
+    try:
+        # Every wait in the thread ends by the deadline already; this only guards against one
+        # that would not, and gives the thread's own answer (a 401, say) time to arrive.
+        return await asyncio.wait_for(waiting, deadline.remaining() + THREAD_GRACE_SECONDS)
+    except TimeoutError:
+        raise Unavailable("keys or credentials not read within the request's deadline") from None
+
+
+def _mimetype(request: Request) -> str:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+async def read_json_body(request: Request, deadline: Deadline) -> bytes:
+    """The body, read as it arrives and refused one byte past the limit, or once the request's
+    deadline has passed: neither a large body nor one that never comes is held."""
+    mimetype = _mimetype(request)
+    if mimetype != "application/json":
+        raise UnsupportedMediaType(f"Content-Type {shown(mimetype)}")
     refuse_declared_oversize(request)
-    # Read one byte past the limit: enough to know a chunked body is too large, never more.
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge("chunked body over the limit")
-    return body
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(deadline.remaining()):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise PayloadTooLarge("chunked body over the limit")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(f"{size} bytes of the body by the deadline") from None
+    except ClientDisconnect:
+        raise BadRequest("the caller went away before sending the whole body") from None
+    request.scope[_BODY_READ] = True
+    return b"".join(chunks)
 
 
 def json_response(
     status: int, body: dict[str, Any] | bytes, headers: dict[str, str] | None = None
-) -> flask.Response:
+) -> Response:
     if not isinstance(body, bytes):
         body = _ENCODER.encode(body).encode("utf-8")
-    return flask.Response(
+    return Response(
         body,
-        status=status,
+        status_code=status,
         headers={"Cache-Control": "no-store", **(headers or {})},
-        content_type="application/json",
+        media_type="application/json",
     )
 
 
-def decision_response(decision: Decision) -> flask.Response:
+def decision_response(decision: Decision) -> Response:
     """Okta's answer, sent only once it passes the response contract (else `ContractViolation`)."""
     return json_response(200, checked_body(okta_response(decision), decision.request_type))
 
 
-def error_response(error: HookError) -> flask.Response:
+def error_response(request: Request, error: HookError) -> Response:
     body = {"error": {"code": error.code, "message": error.public_message}}
-    return json_response(error.status, body, error.headers())
+    return json_response(error.status, body, {**error.headers(), **_closing(request)})
 
 
-def internal_error_response() -> flask.Response:
+def internal_error_response(request: Request) -> Response:
     body = {"error": {"code": "internal", "message": "The hook failed unexpectedly."}}
-    return json_response(500, body)
+    return json_response(500, body, _closing(request))
+
+
+def _closing(request: Request) -> dict[str, str]:
+    """`Connection: close` when a body may still be on its way: the server then stops reading."""
+    if request.scope.get(_BODY_READ):
+        return {}
+    if "transfer-encoding" in request.headers or (declared_length(request) or 0) > 0:
+        return {"Connection": "close"}
+    return {}

@@ -1,4 +1,4 @@
-"""Shared fixtures: Okta's sample requests and the function served by functions-framework."""
+"""Shared fixtures: Okta's sample requests and the function as functions-framework builds it."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ import base64
 import copy
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import functions_framework
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
+from core import logs
 from tests import leak_check
+
+# In process, each log line is written before the request returns, so a test reads it at once.
+# (The served process writes through its writer thread, as deployed.)
+logs.configure(background=False)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "samples"
@@ -24,7 +29,7 @@ BASIC_USER = "okta-test"
 BASIC_PASSWORD = leak_check.remember("test:password-with-colon")
 
 Sample = dict[str, Any]
-MakeClient = Callable[..., FlaskClient]
+MakeClient = Callable[..., TestClient]
 
 
 def sample(name: str) -> Sample:
@@ -37,36 +42,69 @@ def basic(user: str = BASIC_USER, password: str = BASIC_PASSWORD) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
-def post(client: FlaskClient, body: Any, authorization: str | None = None, **kwargs: Any) -> Any:
+def post(client: TestClient, body: Any, authorization: str | None = None, **kwargs: Any) -> Any:
     """POST a JSON body (a dict is serialised; bytes are sent as they are) with Basic auth."""
     headers = {"Authorization": authorization if authorization is not None else basic()}
+    headers["Content-Type"] = kwargs.pop("content_type", "application/json")
     headers.update(kwargs.pop("headers", {}))
     data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
-    content_type = kwargs.pop("content_type", "application/json")
-    return client.post("/", data=data, headers=headers, content_type=content_type, **kwargs)
+    # A header is bytes on the wire: a value that is not ASCII goes as its UTF-8 bytes.
+    sent = [(name.encode(), value.encode()) for name, value in headers.items()]
+    return client.post("/", content=data, headers=sent, **kwargs)
 
 
-@pytest.fixture
-def make_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeClient]:
-    """A cold start with exactly the given OKTA_HOOK_* settings, as a Flask test client."""
-
-    def make(**env: str) -> FlaskClient:
-        for name in list(os.environ):
-            if name.startswith("OKTA_HOOK_"):
-                monkeypatch.delenv(name)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        app = functions_framework.create_app(  # type: ignore[no-untyped-call]
+def hook_app(env: Mapping[str, str]) -> Any:
+    """A cold start with exactly these OKTA_HOOK_* settings: the ASGI app functions-framework
+    builds from main.py, as `functions-framework --target registration_hook` serves it."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("OKTA_HOOK_")}
+    os.environ.update(env)
+    try:
+        return functions_framework.create_app(  # type: ignore[no-untyped-call]
             target="registration_hook", source=str(ROOT / "main.py")
         )
-        test_client: FlaskClient = app.test_client()
-        return test_client
+    finally:
+        for name in env:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
 
-    yield make
+
+_OPEN: list[TestClient] = []
+
+
+def hook_client(env: Mapping[str, str]) -> TestClient:
+    """A test client of `hook_app(env)` whose event loop runs until the end of the session (for
+    module-scoped fixtures)."""
+    client = TestClient(hook_app(env), raise_server_exceptions=False)
+    client.__enter__()
+    _OPEN.append(client)
+    return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().__exit__(None, None, None)
 
 
 @pytest.fixture
-def client(make_client: MakeClient) -> FlaskClient:
+def make_client() -> Iterator[MakeClient]:
+    """A cold start with exactly the given OKTA_HOOK_* settings, as a test client."""
+    made: list[TestClient] = []
+
+    def make(**env: str) -> TestClient:
+        client = TestClient(hook_app(env), raise_server_exceptions=False)
+        client.__enter__()
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> TestClient:
     """The default policy (registration and progressive) behind Basic auth."""
     return make_client(OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}")
 

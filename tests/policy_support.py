@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, MakeClient, post, sample
 
@@ -16,7 +16,7 @@ DENY = {"type": "com.okta.action.update", "value": {"registration": "DENY"}}
 EXAMPLE = POLICIES / "example_full.toml"
 
 
-def hook_on(make_client: MakeClient, policy: Path, **env: str) -> FlaskClient:
+def hook_on(make_client: MakeClient, policy: Path, **env: str) -> TestClient:
     return make_client(
         OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}",
         OKTA_HOOK_POLICY=str(policy),
@@ -30,10 +30,10 @@ def write_policy(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
     return path
 
 
-def answer(client: FlaskClient, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+def answer(client: TestClient, body: dict[str, Any], **headers: str) -> dict[str, Any]:
     response = post(client, body, headers=headers)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    result: dict[str, Any] = response.get_json()
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
     return result
 
 

@@ -9,10 +9,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests import leak_check
 
@@ -33,17 +35,82 @@ class Served:
     log_path: Path
 
     def log(self) -> str:
-        return self.log_path.read_text("utf-8", "replace")
+        """What the process has written, once its writer thread has caught up."""
+        return settled(self.log_path)
 
     def post(
         self, body: bytes, headers: Mapping[str, str], timeout: float = 5.0
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, Message, bytes]:
+        """The status, the headers (names in any case) and the body of one POST."""
         request = urllib.request.Request(self.url, data=body, method="POST", headers=dict(headers))
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
+            return e.code, e.headers, e.read()
+
+
+def settled(path: Path, quiet_seconds: float = 0.05, at_most: float = 2.0) -> str:
+    """The text of a log file that a process writes through a writer thread: read once it has
+    not grown for `quiet_seconds` (a line is written within microseconds of its request)."""
+    deadline = time.monotonic() + at_most
+    size = -1
+    while True:
+        current = path.stat().st_size if path.exists() else 0
+        if current == size or time.monotonic() > deadline:
+            return path.read_text("utf-8", "replace") if path.exists() else ""
+        size = current
+        time.sleep(quiet_seconds)
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int  # 0 when no status line came back
+    text: str  # what came back, status line and headers included
+    seconds: float  # from the first byte sent to the end of the answer
+
+
+def raw_post(
+    url: str,
+    head: Mapping[str, str],
+    body: Iterable[bytes] = (),
+    *,
+    timeout: float = 20.0,
+) -> RawAnswer:
+    """POST over a plain socket, sending `body` chunk by chunk as it is (no framing added), and
+    read whatever answer comes back, even when the server closes before the body is all sent:
+    a client whose body is refused early still gets its answer."""
+    parts = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname or "", parts.port or 80), timeout) as sock:
+        lines = [f"POST {parts.path or '/'} HTTP/1.1", f"Host: {parts.netloc}"]
+        lines += [f"{name}: {value}" for name, value in head.items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        try:
+            for chunk in body:
+                sock.sendall(chunk)
+        except OSError:
+            pass  # the server stopped reading: its answer is read below
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+                if b"\r\n\r\n" in received and _complete(received):
+                    break
+        except OSError:
+            pass
+    text = received.decode("latin-1")
+    status = int(text[9:12]) if text.startswith("HTTP/1.1 ") and text[9:12].isdigit() else 0
+    return RawAnswer(status, text, time.monotonic() - started)
+
+
+def _complete(received: bytes) -> bool:
+    head, _, rest = received.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(rest) >= int(value)
+    return False
 
 
 @contextmanager

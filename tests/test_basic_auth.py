@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from auth.basic import CredentialsFormatError, parse_credentials
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
@@ -16,7 +16,7 @@ CHALLENGE = 'Basic realm="okta-registration-hook", charset="UTF-8"'
 def assert_refused(response: object, status: int = 401) -> None:
     assert response.status_code == status  # type: ignore[attr-defined]
     assert response.headers["WWW-Authenticate"] == CHALLENGE  # type: ignore[attr-defined]
-    assert response.get_json() == {  # type: ignore[attr-defined]
+    assert response.json() == {  # type: ignore[attr-defined]
         "error": {"code": "unauthenticated", "message": "Authentication is required."}
     }
 
@@ -25,7 +25,7 @@ def b64(text: bytes) -> str:
     return base64.b64encode(text).decode("ascii")
 
 
-def test_right_credentials_reach_the_handler(client: FlaskClient) -> None:
+def test_right_credentials_reach_the_handler(client: TestClient) -> None:
     assert post(client, sample("progressive")).status_code == 200
 
 
@@ -48,16 +48,16 @@ def test_right_credentials_reach_the_handler(client: FlaskClient) -> None:
         b64(f"{BASIC_USER}:{BASIC_PASSWORD}".encode()),
     ],
 )
-def test_wrong_or_malformed_credentials_are_401(client: FlaskClient, authorization: str) -> None:
+def test_wrong_or_malformed_credentials_are_401(client: TestClient, authorization: str) -> None:
     assert_refused(post(client, sample("progressive"), authorization=authorization))
 
 
-def test_missing_header_is_401(client: FlaskClient) -> None:
+def test_missing_header_is_401(client: TestClient) -> None:
     response = client.post("/", json=sample("progressive"))
     assert_refused(response)
 
 
-def test_scheme_name_is_case_insensitive(client: FlaskClient) -> None:
+def test_scheme_name_is_case_insensitive(client: TestClient) -> None:
     for scheme in ("basic", "BASIC", "bAsIc"):
         token = b64(f"{BASIC_USER}:{BASIC_PASSWORD}".encode())
         assert (
@@ -66,7 +66,7 @@ def test_scheme_name_is_case_insensitive(client: FlaskClient) -> None:
         )
 
 
-def test_caller_is_authenticated_before_the_body_is_read(client: FlaskClient) -> None:
+def test_caller_is_authenticated_before_the_body_is_read(client: TestClient) -> None:
     # A malformed body from an unknown caller is a 401, not a 400 that would describe the body.
     response = post(client, b"{not json", authorization=basic(BASIC_USER, "wrong"))
     assert_refused(response)
@@ -96,7 +96,7 @@ def test_no_authentication_configured_refuses_everything(
     client = make_client()
     response = post(client, sample("progressive"))
     assert response.status_code == 503
-    assert response.get_json()["error"]["code"] == "unavailable"
+    assert response.json()["error"]["code"] == "unavailable"
     assert "no authentication is configured" in capsys.readouterr().out
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from auth.bearer import BearerVerifier, Expectations
 from auth.caller import Caller
@@ -55,7 +55,7 @@ def okta() -> Iterator[KeyServer]:
         yield server
 
 
-def call(client: FlaskClient, token: str) -> Any:
+def call(client: TestClient, token: str) -> Any:
     return post(client, sample("progressive"), authorization=f"Bearer {token}")
 
 
@@ -121,7 +121,7 @@ def test_no_keys_at_cold_start_is_503(
     okta.down()
     client = make_client(**bearer_env(okta))
     response = call(client, mint(okta_claims(okta.issuer)))
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     assert "no signing keys for http://127.0.0.1:" in capsys.readouterr().out
 
 

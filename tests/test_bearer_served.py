@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from email.message import Message
 
 import pytest
 
@@ -24,7 +25,7 @@ def served(okta: KeyServer, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield server
 
 
-def send(served: Served, token: str) -> tuple[int, dict[str, str], bytes]:
+def send(served: Served, token: str) -> tuple[int, Message, bytes]:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     return served.post(json.dumps(sample("progressive")).encode(), headers)
 

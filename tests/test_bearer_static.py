@@ -11,12 +11,14 @@ from typing import Any
 
 import jwt
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from auth.bearer import BearerVerifier, Expectations
-from auth.static_keys import PinnedKeys
+from auth.static_keys import PinnedKeys, parse_jwks_text
 from core.errors import Unauthenticated
-from secret_sources.values import Secret
+from core.refreshing import Fetched
+from secret_sources.setting import SecretSetting
+from secret_sources.values import digest
 from tests import leak_check
 from tests.conftest import MakeClient, post, sample
 from tests.jwt_support import (
@@ -47,7 +49,7 @@ def okta() -> Iterator[KeyServer]:
         yield server
 
 
-def call(client: FlaskClient, token: str) -> Any:
+def call(client: TestClient, token: str) -> Any:
     return post(client, sample("progressive"), authorization=f"Bearer {token}")
 
 
@@ -97,23 +99,29 @@ def test_unusable_pinned_jwks_is_503(
 class SwappableSecret:
     """A secret source whose value changes, as a secret store's does on rotation."""
 
-    setting = "OKTA_HOOK_JWKS"
+    name = "OKTA_HOOK_JWKS"
+    fields: dict[str, object] = {"setting": name}
 
     def __init__(self, value: str) -> None:
-        self.secret = Secret(value)
+        self.value = value
 
-    def current(self) -> Secret:
-        return self.secret
+    def fetch(self, budget: float, known: object) -> Fetched[str]:
+        return Fetched(self.value, "memory", tag=digest(self.value))
+
+    def keys(self) -> PinnedKeys:
+        # Read again on every use: the rotation is seen at once.
+        setting = SecretSetting(self.name, self, refresh_seconds=1e-9)
+        return PinnedKeys(setting.reading(parse_jwks_text(self.name)))
 
 
 def test_pinned_jwks_is_reread_when_the_secret_changes() -> None:
     issuer = "https://acme.okta.com/oauth2/default"
     source = SwappableSecret(jwks(public_jwk("okta", KID)))
     expect = Expectations(issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), 30)
-    bearer = BearerVerifier(expect, PinnedKeys(source))
+    bearer = BearerVerifier(expect, source.keys())
     bearer.load()
     assert bearer.verify(mint(okta_claims(issuer))).subject == CLIENT_ID
-    source.secret = Secret(jwks(public_jwk("okta-next", NEW_KID)))
+    source.value = jwks(public_jwk("okta-next", NEW_KID))
     assert bearer.verify(mint(okta_claims(issuer), "okta-next", NEW_KID)).subject == CLIENT_ID
     with pytest.raises(Unauthenticated, match="no key 'okta-key-1' in OKTA_HOOK_JWKS"):
         bearer.verify(mint(okta_claims(issuer)))
@@ -125,9 +133,9 @@ def test_malformed_new_pinned_jwks_keeps_the_previous_keys(
     issuer = "https://acme.okta.com/oauth2/default"
     source = SwappableSecret(jwks(public_jwk("okta", KID)))
     expect = Expectations(issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), 30)
-    bearer = BearerVerifier(expect, PinnedKeys(source))
+    bearer = BearerVerifier(expect, source.keys())
     bearer.load()
-    source.secret = Secret('{"keys": [{"kty": "RSA", "kid": "typo"}]}')
+    source.value = '{"keys": [{"kty": "RSA", "kid": "typo"}]}'
     for _ in range(3):
         assert bearer.verify(mint(okta_claims(issuer))).subject == CLIENT_ID
     refused = [line for line in capsys.readouterr().out.splitlines() if "new value refused" in line]

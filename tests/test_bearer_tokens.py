@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from tests.conftest import MakeClient, basic, post, sample
 from tests.jwt_support import (
@@ -53,11 +53,11 @@ def okta() -> Iterator[KeyServer]:
 
 
 @pytest.fixture
-def hook(make_client: MakeClient, okta: KeyServer) -> FlaskClient:
+def hook(make_client: MakeClient, okta: KeyServer) -> TestClient:
     return make_client(**bearer_env(okta))
 
 
-def call(client: FlaskClient, token: str, scheme: str = "Bearer") -> Any:
+def call(client: TestClient, token: str, scheme: str = "Bearer") -> Any:
     return post(client, sample("progressive"), authorization=f"{scheme} {token}")
 
 
@@ -76,7 +76,7 @@ def assert_refused(
 ) -> dict[str, Any]:
     assert response.status_code == status
     assert response.headers["WWW-Authenticate"] == challenge
-    assert response.get_json() == (UNAUTHENTICATED if status == 401 else FORBIDDEN)
+    assert response.json() == (UNAUTHENTICATED if status == 401 else FORBIDDEN)
     entry = audit_line(capsys)
     assert entry["status"] == status
     assert "requestType" not in entry and "decision" not in entry  # no handler ran
@@ -88,13 +88,13 @@ def now() -> int:
 
 
 def test_okta_token_is_accepted(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer))
     response = call(hook, token)
     assert response.status_code == 200
-    assert response.get_json()["commands"][0]["value"] == {"registration": "ALLOW"}
+    assert response.json()["commands"][0]["value"] == {"registration": "ALLOW"}
     out = capsys.readouterr().out
     assert token.split(".")[2] not in out and token.split(".")[1] not in out
     [entry] = [json.loads(line) for line in out.splitlines() if '"status"' in line]
@@ -103,11 +103,11 @@ def test_okta_token_is_accepted(
     assert entry["decision"] == "ALLOW"
 
 
-def test_scheme_name_is_case_insensitive(hook: FlaskClient, okta: KeyServer) -> None:
+def test_scheme_name_is_case_insensitive(hook: TestClient, okta: KeyServer) -> None:
     assert call(hook, mint(okta_claims(okta.issuer)), scheme="bearer").status_code == 200
 
 
-def test_expired(hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_expired(hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, iat=now() - 3700, exp=now() - 100))
     entry = assert_refused(call(hook, token), capsys)
@@ -116,41 +116,41 @@ def test_expired(hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixtu
     assert f"client_id={CLIENT_ID}" in entry["reason"] and "jti=AT." in entry["reason"]
 
 
-def test_expired_within_the_leeway_is_accepted(hook: FlaskClient, okta: KeyServer) -> None:
+def test_expired_within_the_leeway_is_accepted(hook: TestClient, okta: KeyServer) -> None:
     token = mint(okta_claims(okta.issuer, exp=now() - 10))
     assert call(hook, token).status_code == 200
 
 
 def test_not_yet_valid(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     assert_refused(call(hook, mint(okta_claims(okta.issuer, nbf=now() + 120))), capsys)
 
 
 def test_issued_in_the_future(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     assert_refused(call(hook, mint(okta_claims(okta.issuer, iat=now() + 120))), capsys)
 
 
 def test_wrong_audience(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, aud="api://other"))
     assert_refused(call(hook, token), capsys)
 
 
-def test_audience_contained_in_a_list_is_accepted(hook: FlaskClient, okta: KeyServer) -> None:
+def test_audience_contained_in_a_list_is_accepted(hook: TestClient, okta: KeyServer) -> None:
     token = mint(okta_claims(okta.issuer, aud=["api://other", AUDIENCE]))
     assert call(hook, token).status_code == 200
 
 
 @pytest.mark.parametrize("change", ["suffix", "slash", "prefix", "case"])
 def test_issuer_that_is_not_exactly_ours(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], change: str
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], change: str
 ) -> None:
     issuer = {
         "suffix": okta.issuer + "2",
@@ -163,7 +163,7 @@ def test_issuer_that_is_not_exactly_ours(
 
 
 def test_missing_scope(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, scp=["openid", "profile"]))
@@ -172,7 +172,7 @@ def test_missing_scope(
 
 
 def test_no_scope_claim_at_all(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, scp=None))
@@ -180,7 +180,7 @@ def test_no_scope_claim_at_all(
 
 
 def test_other_client(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, cid=OTHER_CLIENT_ID, sub=OTHER_CLIENT_ID))
@@ -188,9 +188,7 @@ def test_other_client(
     assert entry["reason"].startswith("bearer: client is not in OKTA_HOOK_CLIENT_IDS")
 
 
-def test_missing_exp(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_missing_exp(hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     entry = assert_refused(call(hook, mint(okta_claims(okta.issuer, exp=None))), capsys)
     assert 'MissingRequiredClaimError: Token is missing the "exp" claim' in entry["reason"]
@@ -201,7 +199,7 @@ def test_missing_exp(
     [("none", b""), ("none", b"sig"), ("None", b"sig"), ("NONE", b"sig")],
 )
 def test_alg_none(
-    hook: FlaskClient,
+    hook: TestClient,
     okta: KeyServer,
     capsys: pytest.CaptureFixture[str],
     alg: str,
@@ -213,7 +211,7 @@ def test_alg_none(
 
 
 def test_hs256_signed_with_the_rsa_public_key(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The classic key confusion: the public key, which anyone can fetch, used as an HMAC secret.
     public_pem = (
@@ -231,7 +229,7 @@ def test_hs256_signed_with_the_rsa_public_key(
 
 
 def test_signed_by_another_key_with_the_right_kid(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     fetches = okta.key_fetches()
@@ -242,7 +240,7 @@ def test_signed_by_another_key_with_the_right_kid(
 
 
 def test_other_rsa_algorithm_than_the_key_allows(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Okta's JWK says alg RS256; an RS512 signature by the same key is not accepted.
     capsys.readouterr()
@@ -251,9 +249,7 @@ def test_other_rsa_algorithm_than_the_key_allows(
     assert "does not verify RS512" in entry["reason"]
 
 
-def test_unknown_kid(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unknown_kid(hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     fetches = okta.key_fetches()
     token = mint(okta_claims(okta.issuer), kid="kid-nobody-published")
@@ -263,7 +259,7 @@ def test_unknown_kid(
 
 
 def test_attacker_jwk_in_the_header(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     embedded = public_jwk("attacker", KID)
@@ -273,7 +269,7 @@ def test_attacker_jwk_in_the_header(
 
 @pytest.mark.parametrize("member", ["jku", "x5u"])
 def test_attacker_key_url_in_the_header_is_never_fetched(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], member: str
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], member: str
 ) -> None:
     with key_server(public_jwk("attacker", "attacker-kid")) as attacker:
         capsys.readouterr()
@@ -292,14 +288,14 @@ def test_attacker_key_url_in_the_header_is_never_fetched(
     ],
 )
 def test_crit_header(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], crit: dict[str, Any]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], crit: dict[str, Any]
 ) -> None:
     capsys.readouterr()
     token = sign_by_hand({"alg": "RS256", "kid": KID, **crit}, okta_claims(okta.issuer))
     assert_refused(call(hook, token), capsys)
 
 
-def test_hand_signed_token_without_crit_is_accepted(hook: FlaskClient, okta: KeyServer) -> None:
+def test_hand_signed_token_without_crit_is_accepted(hook: TestClient, okta: KeyServer) -> None:
     # The control for the test above: the same construction, minus crit, passes.
     token = sign_by_hand({"alg": "RS256", "kid": KID, "b64": True}, okta_claims(okta.issuer))
     assert call(hook, token).status_code == 200
@@ -321,13 +317,13 @@ def test_hand_signed_token_without_crit_is_accepted(hook: FlaskClient, okta: Key
         "eyJhbGciOiJSUzI1NiIsImtpZCI6MX0.e30.c2ln",  # kid is a number
     ],
 )
-def test_garbage(hook: FlaskClient, capsys: pytest.CaptureFixture[str], token: str) -> None:
+def test_garbage(hook: TestClient, capsys: pytest.CaptureFixture[str], token: str) -> None:
     capsys.readouterr()
     assert_refused(call(hook, token), capsys)
 
 
 def test_oversized_token_is_refused_before_any_key_lookup(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     fetches = okta.key_fetches()
@@ -340,7 +336,7 @@ def test_oversized_token_is_refused_before_any_key_lookup(
 
 @pytest.mark.parametrize("scheme", ["Basic", "Token", "DPoP", "JWT"])
 def test_wrong_scheme(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], scheme: str
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], scheme: str
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer))
@@ -348,7 +344,7 @@ def test_wrong_scheme(
 
 
 def test_basic_credentials_when_only_bearer_is_enabled(
-    hook: FlaskClient, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     response = post(hook, sample("progressive"), authorization=basic())
@@ -356,25 +352,25 @@ def test_basic_credentials_when_only_bearer_is_enabled(
 
 
 def test_token_without_a_scheme(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     response = post(hook, sample("progressive"), authorization=mint(okta_claims(okta.issuer)))
     assert_refused(response, capsys, challenge=CHALLENGE)
 
 
-def test_no_authorization_header(hook: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_authorization_header(hook: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert_refused(hook.post("/", json=sample("progressive")), capsys, challenge=CHALLENGE)
 
 
-def test_scope_string_instead_of_scp(hook: FlaskClient, okta: KeyServer) -> None:
+def test_scope_string_instead_of_scp(hook: TestClient, okta: KeyServer) -> None:
     token = mint(okta_claims(okta.issuer, scp=None, scope=f"openid {SCOPE}"))
     assert call(hook, token).status_code == 200
 
 
 def test_scope_string_without_our_scope(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, scp=None, scope=f"openid {SCOPE}x"))
@@ -383,7 +379,7 @@ def test_scope_string_without_our_scope(
 
 @pytest.mark.parametrize("scp", [SCOPE, [SCOPE, 7], {"scope": SCOPE}])
 def test_malformed_scp(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], scp: Any
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], scp: Any
 ) -> None:
     # A string where Okta sends an array is malformed, not a scope list of one.
     capsys.readouterr()
@@ -391,13 +387,13 @@ def test_malformed_scp(
     assert "scp is not a list of strings" in entry["reason"]
 
 
-def test_client_id_instead_of_cid(hook: FlaskClient, okta: KeyServer) -> None:
+def test_client_id_instead_of_cid(hook: TestClient, okta: KeyServer) -> None:
     token = mint(okta_claims(okta.issuer, cid=None, client_id=CLIENT_ID))
     assert call(hook, token).status_code == 200
 
 
 def test_client_id_claim_of_another_client(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, cid=None, client_id=OTHER_CLIENT_ID))
@@ -405,7 +401,7 @@ def test_client_id_claim_of_another_client(
 
 
 def test_no_client_claim_when_clients_are_listed(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     token = mint(okta_claims(okta.issuer, cid=None))
@@ -426,7 +422,7 @@ def test_every_configured_scope_is_required(
 
 
 def test_refused_tokens_never_reach_the_log(
-    hook: FlaskClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    hook: TestClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tokens = [
         mint(okta_claims(okta.issuer, exp=now() - 100)),

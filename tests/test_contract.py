@@ -170,10 +170,10 @@ def test_an_answer_over_the_size_limit_is_a_logged_500_never_sent(
     assert post(client, registration(nickName="R" * 1000)).status_code == 200
     response = post(client, registration(nickName="R" * 63_000))
     assert response.status_code == 500
-    assert response.get_json() == {
+    assert response.json() == {
         "error": {"code": "internal", "message": "The hook failed unexpectedly."}
     }
-    assert "RRRR" not in response.get_data(as_text=True)
+    assert "RRRR" not in response.text
     ok, failed = audit_lines(capsys)
     assert ok["status"] == 200
     assert failed["status"] == 500
@@ -199,4 +199,4 @@ def test_blank_attribute_name_is_a_400_not_a_malformed_cause(make_client: MakeCl
     body["data"]["userProfileUpdate"][" "] = "x"
     response = post(client, body)
     assert response.status_code == 400
-    assert response.get_json()["error"]["message"] == "data.userProfileUpdate has a blank key."
+    assert response.json()["error"]["message"] == "data.userProfileUpdate has a blank key."

@@ -5,21 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from tests.conftest import POLICIES, MakeClient, post, sample
 from tests.policy_support import ALLOW, DENY, hook_on, registration
 
 
-def hook(make_client: MakeClient, policy: str, **env: str) -> FlaskClient:
+def hook(make_client: MakeClient, policy: str, **env: str) -> TestClient:
     return hook_on(make_client, POLICIES / policy, **env)
 
 
-def decide(client: FlaskClient, body: dict[str, Any]) -> dict[str, Any]:
+def decide(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
     response = post(client, body)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    result: dict[str, Any] = response.get_json()
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    result: dict[str, Any] = response.json()
     return result
 
 
@@ -47,11 +47,11 @@ def progressive(update: Any = ..., current: dict[str, Any] | None = None) -> dic
 
 
 @pytest.fixture
-def ssr(make_client: MakeClient) -> FlaskClient:
+def ssr(make_client: MakeClient) -> TestClient:
     return hook(make_client, "ssr.toml")
 
 
-def test_ssr_sample_is_allowed(ssr: FlaskClient) -> None:
+def test_ssr_sample_is_allowed(ssr: TestClient) -> None:
     assert decide(ssr, sample("ssr")) == {"commands": [ALLOW]}
 
 
@@ -59,7 +59,7 @@ def test_ssr_sample_is_allowed(ssr: FlaskClient) -> None:
     "email",
     ["rosario.jones@EXAMPLE.com", "Rosario.Jones@Example.Com", "a+tag@example.com"],
 )
-def test_ssr_domain_case_does_not_matter(ssr: FlaskClient, email: str) -> None:
+def test_ssr_domain_case_does_not_matter(ssr: TestClient, email: str) -> None:
     assert decide(ssr, registration(email=email)) == {"commands": [ALLOW]}
 
 
@@ -74,7 +74,7 @@ def test_ssr_domain_case_does_not_matter(ssr: FlaskClient, email: str) -> None:
         "someone@okta.com",
     ],
 )
-def test_ssr_other_domains_are_denied(ssr: FlaskClient, email: str) -> None:
+def test_ssr_other_domains_are_denied(ssr: TestClient, email: str) -> None:
     result = decide(ssr, registration(email=email))
     assert causes(result) == [("data.userProfile.email", "INVALID_EMAIL_DOMAIN")]
     assert (
@@ -100,7 +100,7 @@ def test_ssr_other_domains_are_denied(ssr: FlaskClient, email: str) -> None:
         "someone@example.com\n",
     ],
 )
-def test_ssr_malformed_addresses_are_denied(ssr: FlaskClient, email: str) -> None:
+def test_ssr_malformed_addresses_are_denied(ssr: TestClient, email: str) -> None:
     assert causes(decide(ssr, registration(email=email))) == [
         ("data.userProfile.email", "INVALID_EMAIL")
     ]
@@ -119,18 +119,18 @@ def test_ssr_malformed_addresses_are_denied(ssr: FlaskClient, email: str) -> Non
     ],
 )
 def test_ssr_missing_or_non_string_email_is_denied(
-    ssr: FlaskClient, value: Any, reason: str
+    ssr: TestClient, value: Any, reason: str
 ) -> None:
     assert causes(decide(ssr, registration(email=value))) == [("data.userProfile.email", reason)]
 
 
-def test_ssr_empty_profile_is_denied_not_crashed(ssr: FlaskClient) -> None:
+def test_ssr_empty_profile_is_denied_not_crashed(ssr: TestClient) -> None:
     body = sample("ssr")
     del body["data"]["userProfile"]
     assert causes(decide(ssr, body)) == [("data.userProfile.email", "MISSING_ATTRIBUTE")]
 
 
-def test_ssr_policy_ignores_progressive_employee_number(ssr: FlaskClient) -> None:
+def test_ssr_policy_ignores_progressive_employee_number(ssr: TestClient) -> None:
     # ssr.toml lets no attribute be updated progressively.
     assert causes(decide(ssr, progressive())) == [
         ("data.userProfile.employeeNumber", "ATTRIBUTE_NOT_UPDATABLE")
@@ -158,11 +158,11 @@ def test_bad_allowed_domains_setting_refuses_every_request(make_client: MakeClie
 
 
 @pytest.fixture
-def prog(make_client: MakeClient) -> FlaskClient:
+def prog(make_client: MakeClient) -> TestClient:
     return hook(make_client, "progressive.toml")
 
 
-def test_progressive_sample_is_allowed_with_the_value_echoed(prog: FlaskClient) -> None:
+def test_progressive_sample_is_allowed_with_the_value_echoed(prog: TestClient) -> None:
     assert decide(prog, sample("progressive")) == {
         "commands": [
             ALLOW,
@@ -193,7 +193,7 @@ def test_progressive_sample_is_allowed_with_the_value_echoed(prog: FlaskClient) 
         "",
     ],
 )
-def test_progressive_only_four_ascii_digits(prog: FlaskClient, value: str) -> None:
+def test_progressive_only_four_ascii_digits(prog: TestClient, value: str) -> None:
     reason = "MISSING_ATTRIBUTE" if value == "" else "INVALID_EMPLOYEE_NUMBER"
     assert causes(decide(prog, progressive({"employeeNumber": value}))) == [
         ("data.userProfile.employeeNumber", reason)
@@ -208,50 +208,50 @@ def test_progressive_only_four_ascii_digits(prog: FlaskClient, value: str) -> No
         (["1234"], "INVALID_ATTRIBUTE_TYPE"),
     ],
 )
-def test_progressive_wrong_types(prog: FlaskClient, value: Any, reason: str) -> None:
+def test_progressive_wrong_types(prog: TestClient, value: Any, reason: str) -> None:
     assert causes(decide(prog, progressive({"employeeNumber": value}))) == [
         ("data.userProfile.employeeNumber", reason)
     ]
 
 
-def test_progressive_missing_update_is_denied(prog: FlaskClient) -> None:
+def test_progressive_missing_update_is_denied(prog: TestClient) -> None:
     assert causes(decide(prog, progressive(update=None))) == [
         ("data.userProfile.employeeNumber", "MISSING_ATTRIBUTE")
     ]
 
 
-def test_progressive_value_already_on_profile_satisfies_required(prog: FlaskClient) -> None:
+def test_progressive_value_already_on_profile_satisfies_required(prog: TestClient) -> None:
     body = progressive(update={}, current={"employeeNumber": "0042"})
     assert decide(body=body, client=prog) == {"commands": [ALLOW]}
 
 
-def test_progressive_attribute_not_updatable_is_denied(prog: FlaskClient) -> None:
+def test_progressive_attribute_not_updatable_is_denied(prog: TestClient) -> None:
     body = progressive({"employeeNumber": "1234", "department": "Sales"})
     assert causes(decide(prog, body)) == [
         ("data.userProfile.department", "ATTRIBUTE_NOT_UPDATABLE")
     ]
 
 
-def test_progressive_answer_never_carries_profile_update(prog: FlaskClient) -> None:
+def test_progressive_answer_never_carries_profile_update(prog: TestClient) -> None:
     result = decide(prog, sample("progressive"))
     assert "com.okta.user.profile.update" not in {c["type"] for c in result["commands"]}
 
 
-def test_progressive_policy_leaves_registration_alone(prog: FlaskClient) -> None:
+def test_progressive_policy_leaves_registration_alone(prog: TestClient) -> None:
     assert decide(prog, sample("ssr")) == {"commands": [ALLOW]}
 
 
 # --- ssr_and_progressive.toml (the default): both ------------------------------------------
 
 
-def test_default_policy_needs_both_for_registration(client: FlaskClient) -> None:
+def test_default_policy_needs_both_for_registration(client: TestClient) -> None:
     assert causes(decide(client, sample("ssr"))) == [
         ("data.userProfile.employeeNumber", "MISSING_ATTRIBUTE")
     ]
     assert decide(client, registration(employeeNumber="1234")) == {"commands": [ALLOW]}
 
 
-def test_default_policy_reports_every_failing_field(client: FlaskClient) -> None:
+def test_default_policy_reports_every_failing_field(client: TestClient) -> None:
     result = decide(client, registration(email="x@evil-example.com", employeeNumber="12a4"))
     assert causes(result) == [
         ("data.userProfile.email", "INVALID_EMAIL_DOMAIN"),
@@ -259,13 +259,13 @@ def test_default_policy_reports_every_failing_field(client: FlaskClient) -> None
     ]
 
 
-def test_default_policy_progressive(client: FlaskClient) -> None:
+def test_default_policy_progressive(client: TestClient) -> None:
     assert decide(client, sample("progressive"))["commands"][0] == ALLOW
     assert causes(decide(client, progressive({"employeeNumber": "abcd"}))) == [
         ("data.userProfile.employeeNumber", "INVALID_EMPLOYEE_NUMBER")
     ]
 
 
-def test_registration_answer_never_carries_progressive_update(client: FlaskClient) -> None:
+def test_registration_answer_never_carries_progressive_update(client: TestClient) -> None:
     result = decide(client, registration(employeeNumber="1234"))
     assert {c["type"] for c in result["commands"]} == {"com.okta.action.update"}

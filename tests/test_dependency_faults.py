@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from auth import jwks
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
@@ -60,7 +60,7 @@ def short_backoffs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jwks, "UNKNOWN_KID_COOLDOWN_SECONDS", BACKOFF_SECONDS)
 
 
-def timed(name: str, client: FlaskClient, authorization: str) -> tuple[Any, float]:
+def timed(name: str, client: TestClient, authorization: str) -> tuple[Any, float]:
     started = time.perf_counter()
     response = post(client, sample("progressive"), authorization=authorization)
     elapsed = time.perf_counter() - started
@@ -112,11 +112,11 @@ def test_keys_fault_at_cold_start(
         # Another loopback origin with the issuer's keys: plain HTTP is allowed to loopback only.
         assert response.status_code == 200
         return
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     assert "WWW-Authenticate" not in response.headers
     time.sleep(BACKOFF_SECONDS + 0.05)  # the next request fetches again, under the same fault
     response, _ = timed(f"keys {fault}: request that fetches", client, bearer(okta))
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     keys.set(None)
     time.sleep(BACKOFF_SECONDS + 0.05)
     response, _ = timed(f"keys {fault}: after recovery", client, bearer(okta))
@@ -164,7 +164,7 @@ def test_discovery_fault_at_cold_start(
     client = make_client(**env)
     token = "Bearer " + mint(okta_claims(issuer))
     response, _ = timed(f"discovery {fault}: first request", client, token)
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     keys.set(None)
     time.sleep(BACKOFF_SECONDS + 0.05)
     response, _ = timed(f"discovery {fault}: after recovery", client, token)
@@ -249,14 +249,14 @@ def test_secret_manager_fault_at_cold_start(
     client = make_client(**env)
     MEASURED.append((f"secret manager {fault}: cold start", time.perf_counter() - started))
     response, _ = timed(f"secret manager {fault}: first request", client, basic())
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     response, _ = timed(
         f"secret manager {fault}: attacker's password", client, basic(BASIC_USER, ATTACKER_PASSWORD)
     )
     assert response.status_code == 503
     time.sleep(refresh + 0.05)  # the next request reads again, under the same fault
     response, _ = timed(f"secret manager {fault}: request that reads", client, basic())
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     assert attacker_store.total_reads() == 0  # a redirect is never followed
     secrets_proxy.set(None)
     time.sleep(refresh + 0.05)
@@ -312,7 +312,7 @@ def test_pinned_jwks_from_secret_manager_fault_at_cold_start(
     secrets_proxy.set(fault)
     client = make_client(**env)
     response, _ = timed(f"pinned JWKS {fault}: first request", client, bearer(okta))
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     secrets_proxy.set(None)
     time.sleep(0.35)
     response, _ = timed(f"pinned JWKS {fault}: after recovery", client, bearer(okta))
@@ -334,7 +334,7 @@ def test_stalled_secret_file_at_cold_start_is_503_within_the_deadline(
     client = make_client(**env)
     MEASURED.append(("secret file stalled: cold start", time.perf_counter() - started))
     response, _ = timed("secret file stalled: first request", client, basic())
-    assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     # The stalled read is let go (a writer opens the FIFO); the file then holds the value.
     _release(fifo)
     fifo.unlink()

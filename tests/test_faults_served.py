@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ MARGIN_SECONDS = 0.6  # HTTP and a busy machine, on top of the deadline
 BODY = json.dumps(sample("progressive")).encode()
 
 
-def timed_post(served: Served, authorization: str) -> tuple[int, dict[str, str], float]:
+def timed_post(served: Served, authorization: str) -> tuple[int, Message, float]:
     headers = {"Content-Type": "application/json", "Authorization": authorization}
     started = time.perf_counter()
     status, response_headers, _ = served.post(BODY, headers, timeout=10)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from auth.basic import BasicVerifier
+from auth.basic import BasicVerifier, parse_credentials
 from auth.caller import Caller
 from auth.gate import Gate
 from core.errors import Unauthenticated, Unavailable
@@ -36,7 +36,7 @@ def unreadable_basic(tmp_path: Path) -> BasicVerifier:
     env = {"OKTA_HOOK_BASIC_CREDENTIALS_FILE": str(tmp_path / "not-mounted")}
     source = secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS")
     assert source is not None
-    return BasicVerifier(source)
+    return BasicVerifier(source.reading(parse_credentials))
 
 
 def test_a_failing_verifier_does_not_stop_the_others_from_loading(tmp_path: Path) -> None:

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
-from tests.conftest import BASIC_PASSWORD, BASIC_USER, basic, post, sample
+from tests.conftest import BASIC_PASSWORD, BASIC_USER, basic, hook_client, post, sample
 from tests.forgery_support import hs, public_pem, raw_token, rs
-from tests.hostile_support import allowed, hook_client, well_formed
+from tests.hostile_support import allowed, well_formed
 from tests.jwt_support import (
     AUDIENCE,
     CLIENT_ID,
@@ -52,12 +52,12 @@ def okta() -> Iterator[KeyServer]:
 
 
 @pytest.fixture(scope="module")
-def hook(okta: KeyServer) -> FlaskClient:
+def hook(okta: KeyServer) -> TestClient:
     return hook_client(bearer_env(okta))
 
 
 @pytest.fixture(scope="module")
-def both(okta: KeyServer) -> FlaskClient:
+def both(okta: KeyServer) -> TestClient:
     """Basic and Bearer both enabled."""
     return hook_client(
         {**bearer_env(okta), "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}"}
@@ -100,7 +100,7 @@ segments = st.text(
     ),
     scheme=st.sampled_from(["Bearer", "bearer", "BEARER", "Bearer  ", "Basic", "JWT", ""]),
 )
-def test_garbage_never_passes(hook: FlaskClient, credentials: str, scheme: str) -> None:
+def test_garbage_never_passes(hook: TestClient, credentials: str, scheme: str) -> None:
     authorization = f"{scheme} {credentials}"
     if any(c in authorization for c in "\r\n\x00"):
         authorization = authorization.replace("\r", "").replace("\n", "").replace("\x00", "")
@@ -216,7 +216,7 @@ def expected(
 
 @settings(SETTINGS, max_examples=300)
 @given(data=st.data())
-def test_any_header_and_claims(hook: FlaskClient, okta: KeyServer, data: st.DataObject) -> None:
+def test_any_header_and_claims(hook: TestClient, okta: KeyServer, data: st.DataObject) -> None:
     token, header, claims, signer = data.draw(tokens(okta.issuer))
     status = expected(token, header, claims, signer, okta.issuer)
     event(f"expected {status}")
@@ -235,7 +235,7 @@ def test_any_header_and_claims(hook: FlaskClient, okta: KeyServer, data: st.Data
         st.text(max_size=60),
     )
 )
-def test_both_schemes_enabled(both: FlaskClient, okta: KeyServer, authorization: str) -> None:
+def test_both_schemes_enabled(both: TestClient, okta: KeyServer, authorization: str) -> None:
     from tests.jwt_support import mint
 
     value = {

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
-from tests.conftest import post, sample
+from tests.conftest import hook_client, post, sample
 from tests.hostile_support import (
     BACKSLASH_D_POLICY,
     BLOCKLIST_POLICY,
@@ -28,7 +28,6 @@ from tests.hostile_support import (
     basic_env,
     blocked,
     delivery_names,
-    hook_client,
     may_allow_backslash_d,
     may_allow_blocklist,
     set_at,
@@ -58,7 +57,7 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
     }
 
 
-def hook_for(hooks: dict[str, tuple[Any, Oracle]], name: str) -> tuple[FlaskClient, Oracle]:
+def hook_for(hooks: dict[str, tuple[Any, Oracle]], name: str) -> tuple[TestClient, Oracle]:
     client, oracle = hooks[name]
     return client, oracle
 

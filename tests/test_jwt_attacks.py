@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from auth.keys import MAX_KEYS
-from tests.conftest import MakeClient, post, sample
+from tests.conftest import MakeClient, hook_client, post, sample
 from tests.forgery_support import (
     HMAC_SECRET,
     Signer,
@@ -34,7 +34,6 @@ from tests.forgery_support import (
     self_signed_x5c,
     unsigned,
 )
-from tests.hostile_support import hook_client
 from tests.jwt_support import (
     AUDIENCE,
     CLIENT_ID,
@@ -299,7 +298,7 @@ def okta() -> Iterator[KeyServer]:
 
 
 @pytest.fixture(scope="module")
-def hooks(okta: KeyServer) -> dict[str, FlaskClient]:
+def hooks(okta: KeyServer) -> dict[str, TestClient]:
     jwks = json.dumps({"keys": okta.jwks})
     return {
         "jwks": hook_client(bearer_env(okta)),
@@ -310,7 +309,7 @@ def hooks(okta: KeyServer) -> dict[str, FlaskClient]:
 
 def assert_answer(response: Any, status: int, challenge: str | None) -> None:
     assert (response.status_code, response.headers.get("WWW-Authenticate")) == (status, challenge)
-    document = response.get_json()
+    document = response.json()
     if status == 200:
         assert document["commands"][0]["value"] == {"registration": "ALLOW"}
     else:
@@ -319,7 +318,7 @@ def assert_answer(response: Any, status: int, challenge: str | None) -> None:
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
 def test_attack(
-    row: Row, okta: KeyServer, hooks: dict[str, FlaskClient], capsys: pytest.CaptureFixture[str]
+    row: Row, okta: KeyServer, hooks: dict[str, TestClient], capsys: pytest.CaptureFixture[str]
 ) -> None:
     token = row.token(okta.issuer)
     fetches = okta.total_hits()
@@ -335,7 +334,7 @@ def test_attack(
 
 
 def test_key_urls_in_the_header_are_never_fetched(
-    okta: KeyServer, hooks: dict[str, FlaskClient]
+    okta: KeyServer, hooks: dict[str, TestClient]
 ) -> None:
     with key_server(public_jwk("attacker", "attacker-kid")) as attacker:
         for member in ("jku", "x5u"):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests import leak_check
-from tests.conftest import BASIC_PASSWORD, basic, post, sample
+from tests.conftest import BASIC_PASSWORD, basic, hook_client, post, sample
 from tests.forgery_support import HMAC_SECRET, raw_token, rs
-from tests.hostile_support import basic_env, hook_client
+from tests.hostile_support import basic_env
 from tests.jwt_support import bearer_env, key_server, mint, okta_claims
 from tests.server_support import serve
 

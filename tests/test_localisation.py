@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from policy.loader import PolicyError, parse_policy
 from policy.locales import accept_language, tag
@@ -28,11 +28,11 @@ EN_EMPLOYEE = "Enter an employee number with 4 digits."
 
 
 @pytest.fixture
-def example(make_client: MakeClient) -> FlaskClient:
+def example(make_client: MakeClient) -> TestClient:
     return hook_on(make_client, EXAMPLE)
 
 
-def messages(client: FlaskClient, body: dict[str, object], **headers: str) -> tuple[str, str]:
+def messages(client: TestClient, body: dict[str, object], **headers: str) -> tuple[str, str]:
     """(errorSummary, the first cause's errorSummary) of a DENY."""
     result = answer(client, body, **headers)
     return result["error"]["errorSummary"], causes(result)[0][2]
@@ -42,18 +42,18 @@ def bad_number(**profile: object) -> dict[str, object]:
     return registration(employeeNumber="12a4", **profile)
 
 
-def test_default_locale_without_any_hint(example: FlaskClient) -> None:
+def test_default_locale_without_any_hint(example: TestClient) -> None:
     assert messages(example, bad_number()) == (EN_SUMMARY, EN_EMPLOYEE)
 
 
 @pytest.mark.parametrize("locale", ["fr", "fr_FR", "fr-CA", "FR_be"])
-def test_profile_locale_with_language_fallback(example: FlaskClient, locale: str) -> None:
+def test_profile_locale_with_language_fallback(example: TestClient, locale: str) -> None:
     assert messages(example, bad_number(locale=locale)) == (FR_SUMMARY, FR_EMPLOYEE)
 
 
 @pytest.mark.parametrize("locale", ["de_DE", "en_US", "", None, 42, "not a locale!"])
 def test_profile_locale_without_a_catalogue_gives_the_default(
-    example: FlaskClient, locale: object
+    example: TestClient, locale: object
 ) -> None:
     assert messages(example, bad_number(locale=locale)) == (EN_SUMMARY, EN_EMPLOYEE)
 
@@ -62,7 +62,7 @@ def test_profile_locale_without_a_catalogue_gives_the_default(
     "header",
     ["fr", "fr-CH, en;q=0.9", "de, fr;q=0.8, en;q=0.5", "en;q=0.2, fr;q=0.3", "*, fr;q=0.1"],
 )
-def test_accept_language_when_the_profile_has_no_locale(example: FlaskClient, header: str) -> None:
+def test_accept_language_when_the_profile_has_no_locale(example: TestClient, header: str) -> None:
     assert messages(example, bad_number(), **{"Accept-Language": header}) == (
         FR_SUMMARY,
         FR_EMPLOYEE,
@@ -70,28 +70,28 @@ def test_accept_language_when_the_profile_has_no_locale(example: FlaskClient, he
 
 
 @pytest.mark.parametrize("header", ["fr;q=0", "en, fr;q=0.9", "de", "fr;q=2", "*", ""])
-def test_accept_language_that_does_not_pick_french(example: FlaskClient, header: str) -> None:
+def test_accept_language_that_does_not_pick_french(example: TestClient, header: str) -> None:
     assert messages(example, bad_number(), **{"Accept-Language": header}) == (
         EN_SUMMARY,
         EN_EMPLOYEE,
     )
 
 
-def test_profile_locale_comes_before_accept_language(example: FlaskClient) -> None:
+def test_profile_locale_comes_before_accept_language(example: TestClient) -> None:
     body = bad_number(locale="en_US")
     assert messages(example, body, **{"Accept-Language": "fr"}) == (EN_SUMMARY, EN_EMPLOYEE)
     body = bad_number(locale="de_DE")  # no German: the browser's French is next
     assert messages(example, body, **{"Accept-Language": "fr"}) == (FR_SUMMARY, FR_EMPLOYEE)
 
 
-def test_progressive_reads_the_locale_of_the_current_profile(example: FlaskClient) -> None:
+def test_progressive_reads_the_locale_of_the_current_profile(example: TestClient) -> None:
     body = progressive({"employeeNumber": "12a4"})  # the sample profile is en_US
     assert messages(example, body) == (EN_SUMMARY, EN_EMPLOYEE)
     body = progressive({"employeeNumber": "12a4"}, locale="fr_FR")
     assert messages(example, body) == (FR_SUMMARY, FR_EMPLOYEE)
 
 
-def test_every_cause_and_the_summary_share_one_locale(example: FlaskClient) -> None:
+def test_every_cause_and_the_summary_share_one_locale(example: TestClient) -> None:
     body = registration(email="x@evil-example.com", employeeNumber=..., locale="fr_FR")
     result = answer(example, body)
     assert result["error"]["errorSummary"] == FR_SUMMARY
@@ -102,7 +102,7 @@ def test_every_cause_and_the_summary_share_one_locale(example: FlaskClient) -> N
 
 
 def test_the_locale_is_in_the_audit_line(
-    example: FlaskClient, capsys: pytest.CaptureFixture[str]
+    example: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     answer(example, bad_number(locale="fr_CA"))
@@ -128,7 +128,7 @@ BAD_NUMBER = "Quatre chiffres, s'il vous plaît."
 
 
 @pytest.fixture
-def partial(make_client: MakeClient, tmp_path: Path) -> FlaskClient:
+def partial(make_client: MakeClient, tmp_path: Path) -> TestClient:
     return hook_on(make_client, write_policy(tmp_path, PARTIAL))
 
 
@@ -143,7 +143,7 @@ def partial(make_client: MakeClient, tmp_path: Path) -> FlaskClient:
     ],
 )  # fmt: skip
 def test_each_message_falls_back_on_its_own(
-    partial: FlaskClient, locale: str, expected: tuple[str, str]
+    partial: TestClient, locale: str, expected: tuple[str, str]
 ) -> None:
     assert messages(partial, bad_number(locale=locale)) == expected
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from tests.conftest import BASIC_PASSWORD, MakeClient, basic, post, sample
 
@@ -16,9 +16,7 @@ def lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
 
 
-def test_one_audit_line_per_request(
-    client: FlaskClient, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_one_audit_line_per_request(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     body = sample("ssr")
     body["data"]["userProfile"]["employeeNumber"] = "12a4"
@@ -36,7 +34,7 @@ def test_one_audit_line_per_request(
 
 
 def test_refusals_are_logged_with_their_reason(
-    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+    client: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     post(client, sample("ssr"), authorization=basic("okta-test", "wrong"))
@@ -67,7 +65,7 @@ def test_trace_context_is_linked(
 
 
 def test_no_password_or_full_email_in_any_line(
-    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+    client: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     wrong_password = "Wr0ng-Passw0rd-Value"
     body = sample("ssr")
@@ -83,7 +81,7 @@ def test_no_password_or_full_email_in_any_line(
 
 
 def test_a_retried_event_gets_the_same_decision_and_is_marked(
-    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+    client: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     body = sample("progressive")
@@ -91,6 +89,6 @@ def test_a_retried_event_gets_the_same_decision_and_is_marked(
     other = sample("progressive")
     other["eventId"] = "another-event"
     post(client, other)
-    assert first.get_json() == second.get_json()
+    assert first.json() == second.json()
     entries = lines(capsys)
     assert [e.get("retry", False) for e in entries] == [False, True, False]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from policy.loader import PolicyError, parse_policy
 from policy.normalize import normalize, ordered
@@ -27,7 +27,7 @@ PROGRESSIVE_UPDATE = "com.okta.user.progressive.profile.update"
 
 
 @pytest.fixture
-def example(make_client: MakeClient) -> FlaskClient:
+def example(make_client: MakeClient) -> TestClient:
     return hook_on(make_client, EXAMPLE)
 
 
@@ -38,13 +38,13 @@ def profile_update(value: dict[str, Any]) -> dict[str, Any]:
 # --- registration: normalised values that change, and the values set on allow --------------
 
 
-def test_already_normal_values_send_only_the_static(example: FlaskClient) -> None:
+def test_already_normal_values_send_only_the_static(example: TestClient) -> None:
     assert answer(example, registration(employeeNumber="1234")) == profile_update(
         {"userType": "employee"}
     )
 
 
-def test_email_is_trimmed_and_lower_cased_and_login_follows(example: FlaskClient) -> None:
+def test_email_is_trimmed_and_lower_cased_and_login_follows(example: TestClient) -> None:
     typed = "  Rosario.Jones@EXAMPLE.com "
     body = registration(email=typed, login=typed, employeeNumber="1234")
     assert answer(example, body) == profile_update(
@@ -56,31 +56,31 @@ def test_email_is_trimmed_and_lower_cased_and_login_follows(example: FlaskClient
     )
 
 
-def test_values_are_normalised_before_they_are_checked(example: FlaskClient) -> None:
+def test_values_are_normalised_before_they_are_checked(example: TestClient) -> None:
     # Untrimmed, " 1234 " breaks both max_length 4 and the pattern; trimmed, it is what is stored.
     assert answer(example, registration(employeeNumber=" 1234 ")) == profile_update(
         {"employeeNumber": "1234", "userType": "employee"}
     )
 
 
-def test_a_value_that_normalises_to_nothing_is_missing(example: FlaskClient) -> None:
+def test_a_value_that_normalises_to_nothing_is_missing(example: TestClient) -> None:
     result = answer(example, registration(employeeNumber="   "))
     assert causes(result) == [("employeeNumber", "MISSING_ATTRIBUTE", "This field is required.")]
 
 
-def test_lower_casing_does_not_let_another_domain_in(example: FlaskClient) -> None:
+def test_lower_casing_does_not_let_another_domain_in(example: TestClient) -> None:
     result = answer(example, registration(email="Someone@EVIL-example.com", employeeNumber="1234"))
     assert [c[:2] for c in causes(result)] == [("email", "INVALID_EMAIL_DOMAIN")]
 
 
-def test_inner_whitespace_is_collapsed_and_text_composed(example: FlaskClient) -> None:
+def test_inner_whitespace_is_collapsed_and_text_composed(example: TestClient) -> None:
     body = registration(firstName=" Mary \t  Ange\u0301le ", employeeNumber="1234")
     assert answer(example, body) == profile_update(
         {"firstName": "Mary Ang\u00e9le", "userType": "employee"}
     )
 
 
-def test_derived_value_replaces_the_submitted_one(example: FlaskClient) -> None:
+def test_derived_value_replaces_the_submitted_one(example: TestClient) -> None:
     body = registration(login="someone-else", employeeNumber="1234")
     assert answer(example, body) == profile_update(
         {"login": "rosario.jones@example.com", "userType": "employee"}
@@ -88,7 +88,7 @@ def test_derived_value_replaces_the_submitted_one(example: FlaskClient) -> None:
 
 
 def test_static_value_replaces_a_submitted_one_and_is_not_resent_when_equal(
-    example: FlaskClient,
+    example: TestClient,
 ) -> None:
     body = registration(userType="contractor", employeeNumber="1234")
     assert answer(example, body) == profile_update({"userType": "employee"})
@@ -96,7 +96,7 @@ def test_static_value_replaces_a_submitted_one_and_is_not_resent_when_equal(
     assert answer(example, body) == {"commands": [ALLOW]}
 
 
-def test_no_update_is_sent_with_a_deny(example: FlaskClient) -> None:
+def test_no_update_is_sent_with_a_deny(example: TestClient) -> None:
     result = answer(example, registration(email=" A@EXAMPLE.COM", employeeNumber="12a4"))
     assert {c["type"] for c in result["commands"]} == {"com.okta.action.update"}
     assert [c[:2] for c in causes(result)] == [("employeeNumber", "INVALID_EMPLOYEE_NUMBER")]
@@ -105,13 +105,13 @@ def test_no_update_is_sent_with_a_deny(example: FlaskClient) -> None:
 # --- progressive: the progressive update only, and only updatable attributes ----------------
 
 
-def test_progressive_echo_is_normalised(example: FlaskClient) -> None:
+def test_progressive_echo_is_normalised(example: TestClient) -> None:
     assert answer(example, progressive({"employeeNumber": " 4321 "})) == {
         "commands": [ALLOW, {"type": PROGRESSIVE_UPDATE, "value": {"employeeNumber": "4321"}}]
     }
 
 
-def test_registration_only_values_are_not_set_progressively(example: FlaskClient) -> None:
+def test_registration_only_values_are_not_set_progressively(example: TestClient) -> None:
     result = answer(example, sample("progressive"))
     assert result == {
         "commands": [ALLOW, {"type": PROGRESSIVE_UPDATE, "value": {"employeeNumber": "1234"}}]
@@ -140,11 +140,11 @@ on = ["progressive"]
 
 
 @pytest.fixture
-def progressive_sets(make_client: MakeClient, tmp_path: Path) -> FlaskClient:
+def progressive_sets(make_client: MakeClient, tmp_path: Path) -> TestClient:
     return hook_on(make_client, write_policy(tmp_path, PROGRESSIVE_SETS))
 
 
-def test_progressive_static_is_sent_when_the_profile_differs(progressive_sets: FlaskClient) -> None:
+def test_progressive_static_is_sent_when_the_profile_differs(progressive_sets: TestClient) -> None:
     assert answer(progressive_sets, sample("progressive"))["commands"][1] == {
         "type": PROGRESSIVE_UPDATE,
         "value": {"employeeNumber": "1234", "userType": "employee"},
@@ -152,13 +152,13 @@ def test_progressive_static_is_sent_when_the_profile_differs(progressive_sets: F
 
 
 def test_progressive_static_is_not_resent_when_already_on_the_profile(
-    progressive_sets: FlaskClient,
+    progressive_sets: TestClient,
 ) -> None:
     body = progressive({"employeeNumber": "1234"}, userType="employee")
     assert answer(progressive_sets, body)["commands"][1]["value"] == {"employeeNumber": "1234"}
 
 
-def test_progressive_derivation_follows_a_submitted_source(progressive_sets: FlaskClient) -> None:
+def test_progressive_derivation_follows_a_submitted_source(progressive_sets: TestClient) -> None:
     body = progressive(
         {"email": " R.Jones@Example.com"}, employeeNumber="0042", userType="employee"
     )
@@ -171,7 +171,7 @@ def test_progressive_derivation_follows_a_submitted_source(progressive_sets: Fla
     ]
 
 
-def test_progressive_answer_never_carries_a_profile_update(progressive_sets: FlaskClient) -> None:
+def test_progressive_answer_never_carries_a_profile_update(progressive_sets: TestClient) -> None:
     body = progressive({"email": "A@B.example"}, employeeNumber="0042")
     types = [c["type"] for c in answer(progressive_sets, body)["commands"]]
     assert types == ["com.okta.action.update", PROGRESSIVE_UPDATE]

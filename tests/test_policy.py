@@ -115,7 +115,7 @@ def test_broken_policy_refuses_every_request_after_one_log_line(
     for body in (sample("ssr"), sample("progressive")):
         response = post(client, body)
         assert response.status_code == 503
-        assert response.get_json()["error"]["code"] == "unavailable"
+        assert response.json()["error"]["code"] == "unavailable"
 
 
 def test_missing_policy_file_refuses_every_request(make_client: MakeClient, tmp_path: Path) -> None:

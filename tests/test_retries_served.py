@@ -85,6 +85,6 @@ def test_bearer_retry_in_process(
     capsys.readouterr()
     first = post(client, sample("progressive"), authorization=token)
     second = post(client, sample("progressive"), authorization=token)
-    assert first.get_json() == second.get_json()
+    assert first.json() == second.json()
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert [e.get("retry", False) for e in lines if "status" in e] == [False, True]

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import Unavailable
-from secret_sources.values import SecretSource
+from core.refreshing import Refreshing
+from secret_sources.values import Secret
 from service.settings import secret_source
 from tests.clock_support import ManualClock
 
@@ -19,11 +20,11 @@ SETTING = "OKTA_HOOK_JWT_HMAC_SECRET"
 VALUE = "first-hmac-key-value"
 
 
-def source(path: Path, clock: ManualClock, refresh: str = "300") -> SecretSource:
+def source(path: Path, clock: ManualClock, refresh: str = "300") -> Refreshing[str, Secret]:
     env = {f"{SETTING}_FILE": str(path), "OKTA_HOOK_SECRET_REFRESH_SECONDS": refresh}
     built = secret_source(env, SETTING, clock=clock)
     assert built is not None
-    return built
+    return built.reading(Secret)
 
 
 def test_read_cached_and_read_again_after_the_interval(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from core.errors import Unavailable
-from secret_sources.values import Secret, SecretSource
+from core.refreshing import Refreshing
+from secret_sources.values import Secret
 from service.settings import secret_source
 from tests.clock_support import ManualClock
 from tests.conftest import ROOT
@@ -37,7 +38,7 @@ def clock() -> ManualClock:
 
 def source(
     server: SecretManagerServer, name: str, clock: ManualClock, refresh: str = "300"
-) -> SecretSource:
+) -> Refreshing[str, Secret]:
     env = {
         f"{SETTING}_SECRET": name,
         "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": server.endpoint,
@@ -45,14 +46,14 @@ def source(
     }
     built = secret_source(env, SETTING, clock=clock)
     assert built is not None
-    return built
+    return built.reading(Secret)
 
 
 def latest(name: str) -> str:
     return name.rsplit("/", 2)[0] + "/versions/latest"
 
 
-def unavailable_reason(src: SecretSource) -> str:
+def unavailable_reason(src: Refreshing[str, Secret]) -> str:
     with pytest.raises(Unavailable) as raised:
         src.current()
     return raised.value.reason
@@ -63,7 +64,7 @@ def test_reads_the_value_through_the_client(
 ) -> None:
     name = latest(server.add_version("basic", VALUE))
     src = source(server, name, clock)
-    assert src.setting == SETTING
+    assert src.source.name == SETTING
     assert src.current().reveal() == VALUE
     assert server.reads == {name: 1}
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import pytest
 
-from secret_sources.refreshing import RefreshingSecret
-from secret_sources.values import StaticSecret
+from secret_sources.environment import EnvironmentValue
+from secret_sources.files import SecretFile
+from secret_sources.secret_manager import SecretManagerVersion
+from secret_sources.values import Secret
 from service.settings import SECRET_SETTINGS, ConfigError, Settings, secret_source
 from tests.conftest import ROOT
 
@@ -34,22 +37,26 @@ def test_the_known_secret_settings() -> None:
 def test_every_setting_has_the_three_forms(name: str, tmp_path: Path) -> None:
     assert secret_source({}, name) is None
     plain = secret_source({name: VALUE}, name)
-    assert isinstance(plain, StaticSecret) and plain.current().reveal() == VALUE
+    assert plain is not None and isinstance(plain.source, EnvironmentValue)
+    assert plain.reading(Secret).current().reveal() == VALUE
+    assert math.isinf(plain.refresh_seconds)  # read once: the environment does not change
     stored = secret_source({f"{name}_SECRET": VERSION}, name)
-    assert isinstance(stored, RefreshingSecret)
-    assert repr(stored) == f"RefreshingSecret({name!r}, {VERSION!r})"
+    assert stored is not None and isinstance(stored.source, SecretManagerVersion)
+    assert repr(stored.source) == f"SecretManagerVersion({name!r}, {VERSION!r})"
     (tmp_path / "value").write_text(VALUE + "\n")
     mounted = secret_source({f"{name}_FILE": str(tmp_path / "value")}, name)
-    assert isinstance(mounted, RefreshingSecret) and mounted.current().reveal() == VALUE
-    for source in (plain, stored, mounted):
-        assert source.setting == name
+    assert mounted is not None and isinstance(mounted.source, SecretFile)
+    assert mounted.reading(Secret).current().reveal() == VALUE
+    for setting in (plain, stored, mounted):
+        assert setting.name == name and setting.source.name == name
 
 
 @pytest.mark.parametrize("blank", ["", "  ", "\n"])
 def test_a_blank_form_counts_as_unset(blank: str) -> None:
     name = "OKTA_HOOK_BASIC_CREDENTIALS"
     env = {name: blank, f"{name}_SECRET": VERSION, f"{name}_FILE": blank}
-    assert isinstance(secret_source(env, name), RefreshingSecret)
+    found = secret_source(env, name)
+    assert found is not None and isinstance(found.source, SecretManagerVersion)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +82,8 @@ def test_more_than_one_form_is_refused_naming_them(forms: tuple[str, ...]) -> No
 )
 def test_secret_version_names_accepted(version: str) -> None:
     env = {"OKTA_HOOK_BASIC_CREDENTIALS_SECRET": version}
-    assert isinstance(secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS"), RefreshingSecret)
+    found = secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS")
+    assert found is not None and isinstance(found.source, SecretManagerVersion)
 
 
 @pytest.mark.parametrize(
@@ -130,7 +138,7 @@ def test_settings_take_the_basic_credentials_in_any_form(tmp_path: Path) -> None
         {"OKTA_HOOK_BASIC_CREDENTIALS_FILE": str(tmp_path / "basic")},
     ):
         source = Settings.from_env(env).basic_credentials
-        assert source is not None and source.setting == "OKTA_HOOK_BASIC_CREDENTIALS"
+        assert source is not None and source.name == "OKTA_HOOK_BASIC_CREDENTIALS"
 
 
 def test_readme_documents_every_form_of_every_secret_setting() -> None:

@@ -64,7 +64,7 @@ def test_each_form_authenticates_okta_sample_requests(
     client = make_client(**env)
     response = post(client, registration())
     assert response.status_code == 200
-    assert response.get_json() == {
+    assert response.json() == {
         "commands": [
             {"type": "com.okta.action.update", "value": {"registration": "ALLOW"}},
         ]
@@ -160,7 +160,7 @@ def test_secret_manager_down_at_cold_start_is_503_within_okta_budget(
     response = post(client, sample("ssr"))
     elapsed = time.perf_counter() - started
     assert response.status_code == 503
-    assert response.get_json() == {
+    assert response.json() == {
         "error": {"code": "unavailable", "message": "The hook is not available."}
     }
     assert elapsed < COLD_START_BOUND  # measured figures: bench/RESULTS.md
@@ -213,7 +213,7 @@ def test_the_secret_value_is_never_logged_nor_answered(
     def exercise(client: object) -> None:
         for user, pw in [(BASIC_USER, password), (BASIC_USER, "wrong"), ("other", password)]:
             response = post(client, sample("ssr"), basic(user, pw))  # type: ignore[arg-type]
-            bodies.append(response.get_data(as_text=True))
+            bodies.append(response.text)
             bodies.append(json.dumps(dict(response.headers)))
 
     env = from_secret(server, value, OKTA_HOOK_SECRET_REFRESH_SECONDS="0.05")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, basic, sample
-from tests.server_support import Served, serve
+from tests.server_support import Served, raw_post, serve
 from tools import preview
 
 
@@ -57,14 +55,12 @@ def test_wrong_password_over_http(served: Served) -> None:
 
 
 def test_chunked_body_over_the_limit_is_413(served: Served) -> None:
-    url = urlsplit(served.url)
-    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
-    chunks = (b"x" * 8192 for _ in range(20))  # 160 KiB with no Content-Length
-    connection.request("POST", "/", body=chunks, headers=headers(), encode_chunked=True)
-    response = connection.getresponse()
-    assert response.status == 413
-    assert json.loads(response.read())["error"]["code"] == "payload_too_large"
-    connection.close()
+    chunk = b"2000\r\n" + b"x" * 8192 + b"\r\n"  # 160 KiB in 8 KiB chunks, no Content-Length
+    head = {**headers(), "Transfer-Encoding": "chunked"}
+    answer = raw_post(served.url, head, [chunk] * 20 + [b"0\r\n\r\n"])
+    assert answer.status == 413
+    body = answer.text.partition("\r\n\r\n")[2]
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
 
 
 def test_one_audit_line_per_request_on_stdout(served: Served) -> None:

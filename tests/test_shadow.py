@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
+from starlette.testclient import TestClient
 
 from policy.loader import PolicyError, parse_policy
 from tests.conftest import POLICIES, MakeClient, sample
@@ -23,7 +23,7 @@ from tests.policy_support import (
 
 
 @pytest.fixture
-def example(make_client: MakeClient) -> FlaskClient:
+def example(make_client: MakeClient) -> TestClient:
     return hook_on(make_client, EXAMPLE)
 
 
@@ -35,7 +35,7 @@ def enforced_copy(tmp_path: Path) -> Path:
 
 
 def test_shadowed_rule_allows_and_logs_what_it_would_have_denied(
-    example: FlaskClient, capsys: pytest.CaptureFixture[str]
+    example: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     result = answer(example, registration(firstName="R2D2", employeeNumber="1234"))
@@ -62,7 +62,7 @@ def test_the_same_rule_enforced_denies(
 
 
 def test_a_passing_value_leaves_no_shadow_trace(
-    example: FlaskClient, capsys: pytest.CaptureFixture[str]
+    example: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     answer(example, registration(employeeNumber="1234"))
@@ -71,7 +71,7 @@ def test_a_passing_value_leaves_no_shadow_trace(
 
 
 def test_enforced_failures_still_deny_next_to_shadowed_ones(
-    example: FlaskClient, capsys: pytest.CaptureFixture[str]
+    example: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     result = answer(example, registration(firstName="R2D2", employeeNumber="12a4"))
@@ -82,7 +82,7 @@ def test_enforced_failures_still_deny_next_to_shadowed_ones(
     assert entry["shadow_reasons"] == [{"attribute": "firstName", "reason": "INVALID_NAME"}]
 
 
-def test_a_shadowed_value_is_still_normalised_and_stored(example: FlaskClient) -> None:
+def test_a_shadowed_value_is_still_normalised_and_stored(example: TestClient) -> None:
     result = answer(example, registration(firstName=" R2  D2 ", employeeNumber="1234"))
     assert result["commands"][1]["value"]["firstName"] == "R2 D2"
 
@@ -91,13 +91,13 @@ def test_a_shadowed_value_is_still_normalised_and_stored(example: FlaskClient) -
 
 
 @pytest.fixture
-def all_shadow(make_client: MakeClient, tmp_path: Path) -> FlaskClient:
+def all_shadow(make_client: MakeClient, tmp_path: Path) -> TestClient:
     text = "shadow = true\n" + (POLICIES / "ssr_and_progressive.toml").read_text("utf-8")
     return hook_on(make_client, write_policy(tmp_path, text))
 
 
 def test_global_shadow_allows_a_registration_every_rule_refuses(
-    all_shadow: FlaskClient, capsys: pytest.CaptureFixture[str]
+    all_shadow: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     body = registration(email="x@evil-example.com")
@@ -112,7 +112,7 @@ def test_global_shadow_allows_a_registration_every_rule_refuses(
 
 
 def test_global_shadow_never_sends_an_attribute_the_policy_may_not_set(
-    all_shadow: FlaskClient, capsys: pytest.CaptureFixture[str]
+    all_shadow: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     result = answer(all_shadow, progressive({"employeeNumber": "12a4", "department": "Sales"}))
@@ -141,12 +141,12 @@ required = ["registration"]
 
 
 @pytest.fixture
-def domains_shadow(make_client: MakeClient, tmp_path: Path) -> FlaskClient:
+def domains_shadow(make_client: MakeClient, tmp_path: Path) -> TestClient:
     return hook_on(make_client, write_policy(tmp_path, DOMAINS_SHADOW))
 
 
 def test_shadowed_domain_rule_lets_another_domain_through(
-    domains_shadow: FlaskClient, capsys: pytest.CaptureFixture[str]
+    domains_shadow: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     assert answer(domains_shadow, registration(email="a@okta.com")) == {"commands": [ALLOW]}
@@ -158,14 +158,14 @@ def test_shadowed_domain_rule_lets_another_domain_through(
     ("email", "reason"), [("not-an-address", "INVALID_EMAIL"), (..., "MISSING_ATTRIBUTE")]
 )
 def test_shadowed_domain_rule_still_enforces_the_rest_of_the_email_rule(
-    domains_shadow: FlaskClient, email: object, reason: str
+    domains_shadow: TestClient, email: object, reason: str
 ) -> None:
     assert [c[:2] for c in causes(answer(domains_shadow, registration(email=email)))] == [
         ("email", reason)
     ]
 
 
-def test_the_sample_passes_the_shadowed_domain_rule_silently(domains_shadow: FlaskClient) -> None:
+def test_the_sample_passes_the_shadowed_domain_rule_silently(domains_shadow: TestClient) -> None:
     assert answer(domains_shadow, sample("ssr")) == {"commands": [ALLOW]}
 
 

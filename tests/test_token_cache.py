@@ -7,17 +7,19 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import time_machine
 
 from auth.bearer import BearerVerifier, Expectations
 from auth.caller import Caller
 from auth.jwks import RemoteKeys
-from auth.static_keys import PinnedKeys
+from auth.static_keys import PinnedKeys, parse_jwks_text
 from auth.token_cache import TokenCache, Verified
 from core.errors import Forbidden, Unauthenticated
 from secret_sources.files import SecretFile
-from secret_sources.refreshing import RefreshingSecret
+from secret_sources.setting import SecretSetting
 from tests.clock_support import ManualClock
 from tests.jwt_support import (
     AUDIENCE,
@@ -37,13 +39,25 @@ LEEWAY = 30
 
 
 class WallClock:
-    """Wall-clock seconds that start at the real time and move only when the test says."""
+    """The process's wall clock, stopped at a whole second and moved only when the test says:
+    PyJWT's claim checks and the token cache read the same time."""
 
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
+    def __init__(self, traveller: Any) -> None:
+        self._traveller = traveller
 
-    def __call__(self) -> float:
-        return self.now
+    @property
+    def now(self) -> float:
+        return time.time()
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self._traveller.move_to(value)
+
+
+@pytest.fixture
+def wall() -> Iterator[WallClock]:
+    with time_machine.travel(float(int(time.time())), tick=False) as traveller:
+        yield WallClock(traveller)
 
 
 @pytest.fixture
@@ -57,7 +71,7 @@ def verifier(
 ) -> BearerVerifier:
     keys = RemoteKeys(okta.issuer, clock=keys_clock or ManualClock())
     expect = Expectations(okta.issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), leeway)
-    made = BearerVerifier(expect, keys, clock=wall)
+    made = BearerVerifier(expect, keys)
     made.load()
     return made
 
@@ -135,8 +149,8 @@ def test_many_threads_never_grow_it_past_its_capacity() -> None:
 # Through the Bearer verifier
 
 
-def test_the_same_token_again_is_answered_from_the_cache(okta: KeyServer) -> None:
-    bearer = verifier(okta, WallClock())
+def test_the_same_token_again_is_answered_from_the_cache(okta: KeyServer, wall: WallClock) -> None:
+    bearer = verifier(okta, wall)
     token = mint(okta_claims(okta.issuer))
     first = bearer.verify(token)
     assert bearer.verify(token) is first  # the cached Caller, not a new verification
@@ -145,8 +159,8 @@ def test_the_same_token_again_is_answered_from_the_cache(okta: KeyServer) -> Non
 
 def test_a_cached_token_past_exp_is_verified_again_and_refused_past_the_leeway(
     okta: KeyServer,
+    wall: WallClock,
 ) -> None:
-    wall = WallClock()
     bearer = verifier(okta, wall)
     token = mint(okta_claims(okta.issuer, iat=int(wall.now), exp=int(wall.now) + 60))
     first = bearer.verify(token)
@@ -158,8 +172,7 @@ def test_a_cached_token_past_exp_is_verified_again_and_refused_past_the_leeway(
         bearer.verify(token)
 
 
-def test_without_leeway_a_cached_token_is_refused_at_exp(okta: KeyServer) -> None:
-    wall = WallClock()
+def test_without_leeway_a_cached_token_is_refused_at_exp(okta: KeyServer, wall: WallClock) -> None:
     bearer = verifier(okta, wall, leeway=0)
     token = mint(okta_claims(okta.issuer, iat=int(wall.now), exp=int(wall.now) + 60))
     bearer.verify(token)
@@ -168,8 +181,9 @@ def test_without_leeway_a_cached_token_is_refused_at_exp(okta: KeyServer) -> Non
         bearer.verify(token)
 
 
-def test_nbf_holds_for_a_cached_token_when_the_clock_steps_back(okta: KeyServer) -> None:
-    wall = WallClock()
+def test_nbf_holds_for_a_cached_token_when_the_clock_steps_back(
+    okta: KeyServer, wall: WallClock
+) -> None:
     bearer = verifier(okta, wall)
     nbf = int(wall.now) + 10  # accepted now thanks to the leeway
     token = mint(okta_claims(okta.issuer, iat=int(wall.now), nbf=nbf))
@@ -179,8 +193,8 @@ def test_nbf_holds_for_a_cached_token_when_the_clock_steps_back(okta: KeyServer)
         bearer.verify(token)
 
 
-def test_a_key_rotation_that_removes_the_key_evicts(okta: KeyServer) -> None:
-    wall, keys_clock = WallClock(), ManualClock()
+def test_a_key_rotation_that_removes_the_key_evicts(okta: KeyServer, wall: WallClock) -> None:
+    keys_clock = ManualClock()
     bearer = verifier(okta, wall, keys_clock)
     token = mint(okta_claims(okta.issuer))
     bearer.verify(token)
@@ -192,8 +206,9 @@ def test_a_key_rotation_that_removes_the_key_evicts(okta: KeyServer) -> None:
 
 def test_a_key_set_read_again_voids_the_entry_but_the_token_still_passes(
     okta: KeyServer,
+    wall: WallClock,
 ) -> None:
-    wall, keys_clock = WallClock(), ManualClock()
+    keys_clock = ManualClock()
     bearer = verifier(okta, wall, keys_clock)
     token = mint(okta_claims(okta.issuer))
     first = bearer.verify(token)
@@ -207,10 +222,10 @@ def test_a_pinned_key_set_replaced_without_the_key_evicts(tmp_path: Path) -> Non
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps({"keys": [public_jwk("okta", KID)]}))
     clock = ManualClock()
-    source = RefreshingSecret(SecretFile("OKTA_HOOK_JWKS", path), refresh_seconds=60, clock=clock)
+    setting = SecretSetting("OKTA_HOOK_JWKS", SecretFile("OKTA_HOOK_JWKS", path), 60, clock)
     issuer = "https://example.okta.com/oauth2/default"
     expect = Expectations(issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), LEEWAY)
-    bearer = BearerVerifier(expect, PinnedKeys(source))
+    bearer = BearerVerifier(expect, PinnedKeys(setting.reading(parse_jwks_text(setting.name))))
     bearer.load()
     token = mint(okta_claims(issuer))
     bearer.verify(token)
@@ -220,8 +235,10 @@ def test_a_pinned_key_set_replaced_without_the_key_evicts(tmp_path: Path) -> Non
         bearer.verify(token)
 
 
-def test_the_same_payload_with_another_signature_is_not_a_hit(okta: KeyServer) -> None:
-    bearer = verifier(okta, WallClock())
+def test_the_same_payload_with_another_signature_is_not_a_hit(
+    okta: KeyServer, wall: WallClock
+) -> None:
+    bearer = verifier(okta, wall)
     claims = okta_claims(okta.issuer)
     genuine = mint(claims)
     bearer.verify(genuine)
@@ -231,8 +248,8 @@ def test_the_same_payload_with_another_signature_is_not_a_hit(okta: KeyServer) -
         bearer.verify(forged)
 
 
-def test_a_signature_spelled_differently_is_not_a_hit(okta: KeyServer) -> None:
-    bearer = verifier(okta, WallClock())
+def test_a_signature_spelled_differently_is_not_a_hit(okta: KeyServer, wall: WallClock) -> None:
+    bearer = verifier(okta, wall)
     genuine = mint(okta_claims(okta.issuer))
     bearer.verify(genuine)
     # The last character of a 256-byte signature carries 4 unused bits: the same bytes, another
@@ -251,9 +268,9 @@ def test_a_signature_spelled_differently_is_not_a_hit(okta: KeyServer) -> None:
     ],
 )
 def test_a_refused_token_is_never_cached(
-    okta: KeyServer, claims: dict[str, object], refusal: type[Exception]
+    okta: KeyServer, wall: WallClock, claims: dict[str, object], refusal: type[Exception]
 ) -> None:
-    bearer = verifier(okta, WallClock())
+    bearer = verifier(okta, wall)
     token = mint(okta_claims(okta.issuer, **claims))
     for _ in range(2):
         with pytest.raises(refusal):
