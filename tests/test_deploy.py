@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -32,6 +33,9 @@ from tests.deploy_support import (
     changing,
     flag,
 )
+from tests.jwt_support import public_jwk
+from tools.deploy.options import Options, environment_variables
+from tools.deploy.options import flag as option_flag
 from tools.okta_inline_hook import BASIC_PLACEHOLDER
 
 ISSUER = "https://example.okta.com/oauth2/default"
@@ -465,7 +469,9 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
 
 
 def test_a_pinned_jwks_is_a_secret_with_its_own_binding(cloud: FakeCloud) -> None:
-    jwks = json.dumps({"keys": [{"kty": "RSA", "kid": "k1", "n": "pinned-n-Zk2", "e": "AQAB"}]})
+    # A key the function can use: deploy reads the set with the function's own parser.
+    key = public_jwk("pinned", "k1")
+    jwks = json.dumps({"keys": [key]})
     path = cloud.write("jwks.json", jwks)
     ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "s", "--jwks-file", str(path)))
     env = env_file(cloud)
@@ -476,7 +482,7 @@ def test_a_pinned_jwks_is_a_secret_with_its_own_binding(cloud: FakeCloud) -> Non
     secret = cloud.state()["secrets"][f"{FUNCTION}-jwks"]
     assert secret["versions"] == [jwks]
     assert secret["bindings"][0]["members"] == [f"serviceAccount:{SA_EMAIL}"]
-    assert "pinned-n-Zk2" not in everything_recorded(cloud)
+    assert key["n"] not in everything_recorded(cloud)
 
 
 # --- creating the hook in Okta -----------------------------------------------------------------
@@ -779,16 +785,12 @@ def test_without_a_gcloud_account_nothing_happens(cloud: FakeCloud) -> None:
 
 
 def test_help_documents_every_option_and_environment_variable() -> None:
-    script = (ROOT / "deploy.sh").read_text()
     done = subprocess.run(
         ["bash", str(ROOT / "deploy.sh"), "--help"], capture_output=True, text=True, check=True
     )
-    parsing = script[script.index("while (($#)); do") : script.index("# The source is")]
-    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)\)", parsing)) | set(
-        re.findall(r"(?<![\w-])(--[a-z][a-z-]+) \|", parsing)
-    )
-    settings = script[script.index("# Settings:") : script.index("while (($#)); do")]
-    variables = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+):-", settings))
+    # What the parser of tools/deploy accepts, and the variables it reads.
+    options = {option_flag(f.name) for f in dataclasses.fields(Options)} | {"--help"}
+    variables = set(environment_variables().values())
     variables |= {"PYTHON", "OKTA_ORG_URL", "OKTA_API_TOKEN"}
     assert len(options) > 30 and len(variables) > 25
     for word in sorted(options | variables):
