@@ -224,6 +224,13 @@ def test_options_can_come_from_the_environment(cloud: FakeCloud) -> None:
     assert env_file(cloud)["OKTA_HOOK_ALLOWED_EMAIL_DOMAINS"] == "example.com,*.example.org"
 
 
+def test_a_fractional_refresh_interval_is_deployed_as_the_function_accepts_it(
+    cloud: FakeCloud,
+) -> None:
+    ok(cloud.deploy_basic("--secret-refresh-seconds", "0.5"))
+    assert env_file(cloud)["OKTA_HOOK_SECRET_REFRESH_SECONDS"] == "0.5"
+
+
 def test_a_secret_value_in_the_environment_is_ignored(cloud: FakeCloud) -> None:
     run = ok(cloud.deploy_basic(OKTA_HOOK_BASIC_CREDENTIALS="env:value-never-used-8k"))
     assert "note: OKTA_HOOK_BASIC_CREDENTIALS in the environment is ignored" in run.stdout
@@ -694,6 +701,11 @@ def test_okta_refusing_the_token_is_reported_without_it(cloud: FakeCloud) -> Non
             "--timeout 300: Okta waits 3 seconds; use at most 60",
         ),  # fmt: skip
         (("--project", PROJECT, "--memory", "lots"), "--memory lots is not a size like 512Mi"),
+        (
+            ("--project", PROJECT, *OAUTH, "--scopes", "s", "--leeway-seconds", "301"),
+            "the settings cannot be used, and the function would refuse every request: "
+            "OKTA_HOOK_LEEWAY_SECONDS must be between 0 and 300",
+        ),
         (("--project", PROJECT, "--nope"), "unknown option: --nope (see ./deploy.sh --help)"),
         (("--project",), "--project needs a value"),
         (

@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (`--help | head`): nothing more to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def deploy(argv: Sequence[str], env: dict[str, str], started_in: Path) -> int:
@@ -61,7 +65,7 @@ def deploy(argv: Sequence[str], env: dict[str, str], started_in: Path) -> int:
     for name in SECRET_SETTINGS:
         if env.get(name):
             say(f"note: {name} in the environment is ignored: {PROG} reads secrets from files only")
-    secrets = read_secret_inputs(o, started_in, sys.stdin.buffer)
+    secrets = read_secret_inputs(o, started_in, sys.stdin.buffer if sys.stdin else io.BytesIO())
     os.chdir(CHECKOUT)
     check_policy_path(o.policy)
     secret_ids = stored_secrets(o, secrets)
