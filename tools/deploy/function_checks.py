@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from auth.basic import CredentialsFormatError, credential_lines
-from auth.keys import JwksFormatError, parse_jwks
 from core.logs import LOGGER_NAME
 from policy.loader import PolicyError, load_policy
 from policy.summary import describe
@@ -85,6 +84,12 @@ def check_basic_credentials(text: str) -> None:
 
 def check_jwks(text: str) -> list[str]:
     """The key set as the function reads a pinned one; the keys it would skip, and why."""
+    try:
+        # As in the function, only a key set needs PyJWT and cryptography: a Python without the
+        # hook's requirements can still deploy the other settings.
+        from auth.keys import JwksFormatError, parse_jwks
+    except ModuleNotFoundError as e:
+        raise Refused(f"--jwks-file: {e} (run make setup, or set PYTHON)") from None
     with _skipped_keys() as skipped:
         try:
             parse_jwks(json.loads(text), JWKS)
