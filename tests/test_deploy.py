@@ -200,6 +200,12 @@ def test_the_secret_can_come_from_standard_input(cloud: FakeCloud) -> None:
     assert "from-stdin-pw9" not in everything_recorded(cloud)
 
 
+def test_a_relative_secret_path_is_read_from_where_deploy_was_started(cloud: FakeCloud) -> None:
+    cloud.write("relative-basic.txt", "okta:relative-pw-T5\n")
+    ok(cloud.deploy("--project", PROJECT, "--basic-credentials-file", "relative-basic.txt"))
+    assert cloud.state()["secrets"][BASIC_SECRET]["versions"] == ["okta:relative-pw-T5"]
+
+
 def test_workers_and_threads_follow_cpu_and_concurrency(cloud: FakeCloud) -> None:
     ok(cloud.deploy_basic("--cpu", "2", "--memory", "1Gi", "--concurrency", "10"))
     env = env_file(cloud)
