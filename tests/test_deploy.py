@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -32,6 +33,9 @@ from tests.deploy_support import (
     changing,
     flag,
 )
+from tests.jwt_support import public_jwk
+from tools.deploy.options import Options, environment_variables
+from tools.deploy.options import flag as option_flag
 from tools.okta_inline_hook import BASIC_PLACEHOLDER
 
 ISSUER = "https://example.okta.com/oauth2/default"
@@ -196,6 +200,12 @@ def test_the_secret_can_come_from_standard_input(cloud: FakeCloud) -> None:
     assert "from-stdin-pw9" not in everything_recorded(cloud)
 
 
+def test_a_relative_secret_path_is_read_from_where_deploy_was_started(cloud: FakeCloud) -> None:
+    cloud.write("relative-basic.txt", "okta:relative-pw-T5\n")
+    ok(cloud.deploy("--project", PROJECT, "--basic-credentials-file", "relative-basic.txt"))
+    assert cloud.state()["secrets"][BASIC_SECRET]["versions"] == ["okta:relative-pw-T5"]
+
+
 def test_workers_and_threads_follow_cpu_and_concurrency(cloud: FakeCloud) -> None:
     ok(cloud.deploy_basic("--cpu", "2", "--memory", "1Gi", "--concurrency", "10"))
     env = env_file(cloud)
@@ -218,6 +228,13 @@ def test_options_can_come_from_the_environment(cloud: FakeCloud) -> None:
     assert (flag(argv, "--project"), flag(argv, "--region")) == (PROJECT, "us-central1")
     assert flag(argv, "--min-instances") == "0"
     assert env_file(cloud)["OKTA_HOOK_ALLOWED_EMAIL_DOMAINS"] == "example.com,*.example.org"
+
+
+def test_a_fractional_refresh_interval_is_deployed_as_the_function_accepts_it(
+    cloud: FakeCloud,
+) -> None:
+    ok(cloud.deploy_basic("--secret-refresh-seconds", "0.5"))
+    assert env_file(cloud)["OKTA_HOOK_SECRET_REFRESH_SECONDS"] == "0.5"
 
 
 def test_a_secret_value_in_the_environment_is_ignored(cloud: FakeCloud) -> None:
@@ -465,7 +482,9 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
 
 
 def test_a_pinned_jwks_is_a_secret_with_its_own_binding(cloud: FakeCloud) -> None:
-    jwks = json.dumps({"keys": [{"kty": "RSA", "kid": "k1", "n": "pinned-n-Zk2", "e": "AQAB"}]})
+    # A key the function can use: deploy reads the set with the function's own parser.
+    key = public_jwk("pinned", "k1")
+    jwks = json.dumps({"keys": [key]})
     path = cloud.write("jwks.json", jwks)
     ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "s", "--jwks-file", str(path)))
     env = env_file(cloud)
@@ -476,7 +495,7 @@ def test_a_pinned_jwks_is_a_secret_with_its_own_binding(cloud: FakeCloud) -> Non
     secret = cloud.state()["secrets"][f"{FUNCTION}-jwks"]
     assert secret["versions"] == [jwks]
     assert secret["bindings"][0]["members"] == [f"serviceAccount:{SA_EMAIL}"]
-    assert "pinned-n-Zk2" not in everything_recorded(cloud)
+    assert key["n"] not in everything_recorded(cloud)
 
 
 # --- creating the hook in Okta -----------------------------------------------------------------
@@ -688,6 +707,11 @@ def test_okta_refusing_the_token_is_reported_without_it(cloud: FakeCloud) -> Non
             "--timeout 300: Okta waits 3 seconds; use at most 60",
         ),  # fmt: skip
         (("--project", PROJECT, "--memory", "lots"), "--memory lots is not a size like 512Mi"),
+        (
+            ("--project", PROJECT, *OAUTH, "--scopes", "s", "--leeway-seconds", "301"),
+            "the settings cannot be used, and the function would refuse every request: "
+            "OKTA_HOOK_LEEWAY_SECONDS must be between 0 and 300",
+        ),
         (("--project", PROJECT, "--nope"), "unknown option: --nope (see ./deploy.sh --help)"),
         (("--project",), "--project needs a value"),
         (
@@ -779,16 +803,12 @@ def test_without_a_gcloud_account_nothing_happens(cloud: FakeCloud) -> None:
 
 
 def test_help_documents_every_option_and_environment_variable() -> None:
-    script = (ROOT / "deploy.sh").read_text()
     done = subprocess.run(
         ["bash", str(ROOT / "deploy.sh"), "--help"], capture_output=True, text=True, check=True
     )
-    parsing = script[script.index("while (($#)); do") : script.index("# The source is")]
-    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)\)", parsing)) | set(
-        re.findall(r"(?<![\w-])(--[a-z][a-z-]+) \|", parsing)
-    )
-    settings = script[script.index("# Settings:") : script.index("while (($#)); do")]
-    variables = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+):-", settings))
+    # What the parser of tools/deploy accepts, and the variables it reads.
+    options = {option_flag(f.name) for f in dataclasses.fields(Options)} | {"--help"}
+    variables = set(environment_variables().values())
     variables |= {"PYTHON", "OKTA_ORG_URL", "OKTA_API_TOKEN"}
     assert len(options) > 30 and len(variables) > 25
     for word in sorted(options | variables):

@@ -1,6 +1,7 @@
 """The body of Okta's `POST /api/v1/inlineHooks` for this hook, and how it compares with Okta's.
 
-Used by deploy.sh; secrets arrive on standard input only, never as arguments:
+Used by deploy.sh (tools/deploy imports it); from the command line, secrets arrive on standard
+input only, never as arguments:
 
 python -m tools.okta_inline_hook body --mode basic --name N --uri U            # placeholders
 python -m tools.okta_inline_hook body --mode basic ... --secret-from-stdin      # for Okta only

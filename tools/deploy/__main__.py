@@ -1,0 +1,110 @@
+"""`./deploy.sh` (python -m tools.deploy): checks everything, then deploys the hook and tells Okta.
+
+The steps run in the order they print: nothing changes anywhere until every check has passed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.settings import SECRET_SETTINGS
+from tools.deploy.checks import check
+from tools.deploy.cloud_function import function_step
+from tools.deploy.function_checks import check_policy_path, configuration_step
+from tools.deploy.function_env import BASIC_CREDENTIALS, JWKS, function_env, stored_secrets
+from tools.deploy.okta_api import OktaApi, okta_access
+from tools.deploy.okta_hook import HookStep
+from tools.deploy.options import parse
+from tools.deploy.output import PROG, CommandFailed, Refused, error, say
+from tools.deploy.project import project_step
+from tools.deploy.runner import Runner
+from tools.deploy.secret_inputs import read_secret_inputs
+from tools.deploy.stored_secrets import secrets_step
+from tools.deploy.upload import upload_step
+from tools.deploy.usage import USAGE
+
+# The source is this checkout: gcloud uploads the current directory (--source .).
+CHECKOUT = Path(__file__).resolve().parent.parent.parent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
+    env = dict(os.environ)
+    # deploy.sh starts Python in the checkout and says where it was started: secret files'
+    # paths are relative to there.
+    started_in = Path(env.pop("DEPLOY_STARTED_IN", "") or Path.cwd())
+    try:
+        return deploy(sys.argv[1:] if argv is None else argv, env, started_in)
+    except Refused as e:
+        error(str(e))
+        return 1
+    except CommandFailed as e:
+        return e.status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (`--help | head`): nothing more to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def deploy(argv: Sequence[str], env: dict[str, str], started_in: Path) -> int:
+    given = parse(argv, env)
+    if given is None:
+        print(USAGE, end="")
+        return 0
+    o = check(given)
+    okta = okta_access(o, env)
+    for name in SECRET_SETTINGS:
+        if env.get(name):
+            say(f"note: {name} in the environment is ignored: {PROG} reads secrets from files only")
+    secrets = read_secret_inputs(o, started_in, sys.stdin.buffer if sys.stdin else io.BytesIO())
+    os.chdir(CHECKOUT)
+    check_policy_path(o.policy)
+    secret_ids = stored_secrets(o, secrets)
+    env_vars = function_env(o, secret_ids)
+    env_text = configuration_step(o, secrets, env_vars)
+    if shutil.which("gcloud") is None:
+        raise Refused("gcloud is not installed (https://cloud.google.com/sdk)")
+
+    # gcloud must never stop to ask: every answer is in the command line. The API token goes to
+    # curl in a config on standard input only, never through the environment.
+    env.pop("OKTA_API_TOKEN", None)
+    runner = Runner(dry_run=o.dry_run, env={**env, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"})
+    with tempfile.TemporaryDirectory(prefix="deploy-hook.") as work:
+        upload = upload_step(runner, o.policy)
+        basic_secret = secret_ids.get(BASIC_CREDENTIALS)
+        project_step(o, runner, basic_secret if not secrets.basic_credentials else None)
+        values = {BASIC_CREDENTIALS: secrets.basic_credentials, JWKS: secrets.jwks}
+        changed = secrets_step(
+            o, runner, {name: (secret, values[name]) for name, secret in secret_ids.items()}
+        )
+        env_file = Path(work) / "env.yaml"
+        env_file.touch(mode=0o600)
+        env_file.write_text(env_text)
+        deployed = function_step(o, runner, env_file, env_text, upload)
+        HookStep(o, runner, secrets, basic_secret or "").run(
+            deployed.url,
+            OktaApi(okta, runner, Path(work)) if okta is not None else None,
+            basic_changed=BASIC_CREDENTIALS in changed,
+            redeployed=deployed.redeployed,
+        )
+    say()
+    if o.dry_run:
+        say(f"Dry run: {runner.changes} change(s) would be made; nothing was changed.")
+    elif runner.changes == 0:
+        say("Nothing changed: everything was already up to date.")
+    else:
+        say(f"Done: {runner.changes} change(s) made.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

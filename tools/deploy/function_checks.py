@@ -1,0 +1,120 @@
+"""The configuration checked by the function's own code, so that deploy and function can never
+disagree: the environment it will get, the policy it will load, the secret values it will parse."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from auth.basic import CredentialsFormatError, credential_lines
+from core.logs import LOGGER_NAME
+from policy.loader import PolicyError, load_policy
+from policy.summary import describe
+from service.settings import ConfigError, Settings
+from tools.deploy.function_env import JWKS, env_file_text
+from tools.deploy.options import Options
+from tools.deploy.output import Refused, say, step
+from tools.deploy.secret_inputs import SecretInputs
+
+REFUSED = "cannot be used, and the function would refuse every request"
+
+
+def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]) -> str:
+    """Everything the function will read, checked as it reads it; the env-vars file's text."""
+    step("Checking the configuration")
+    env_file = env_file_text(env)
+    settings = check_settings(env)
+    summary = check_policy(settings)
+    say(f"policy {o.policy}: valid")
+    for line in summary[1:]:
+        say(f"    {line}")
+    if secrets.basic_credentials:
+        check_basic_credentials(secrets.basic_credentials)
+        say("basic credentials: well formed")
+    if secrets.jwks:
+        for skipped in check_jwks(secrets.jwks):
+            say(f"note: {skipped}")
+        say("pinned JWKS: well formed")
+    say(f"auth {o.auth}: settings complete")
+    say(
+        f"instances: {o.min_instances} to {o.max_instances}, {o.cpu} CPU, {o.memory}, "
+        f"concurrency {o.concurrency} (WORKERS={o.workers} THREADS={o.threads}), "
+        f"timeout {o.timeout}s"
+    )
+    return env_file
+
+
+def check_policy_path(policy: str) -> None:
+    """The policy is uploaded with the function, so it must be a file in the checkout."""
+    if policy.startswith("/") or ".." in policy:
+        raise Refused(f"--policy {policy} must be a path inside the checkout")
+    if not Path(policy).is_file():
+        raise Refused(f"--policy {policy}: no such file in the checkout")
+
+
+def check_settings(env: Mapping[str, str]) -> Settings:
+    """The settings as the function reads them at its cold start."""
+    try:
+        return Settings.from_env(env)
+    except ConfigError as e:
+        raise Refused(f"the settings {REFUSED}: {e}") from None
+
+
+def check_policy(settings: Settings) -> list[str]:
+    """The policy as the function loads it; what it allows and denies, a line each."""
+    try:
+        policy = load_policy(settings.policy_path)
+        if settings.allowed_email_domains is not None:
+            policy = policy.with_allowed_domains(settings.allowed_email_domains)
+    except PolicyError as e:
+        raise Refused(f"the policy {REFUSED}: {e}\n{settings.policy_path}: INVALID") from None
+    return describe(policy)
+
+
+def check_basic_credentials(text: str) -> None:
+    """The lines as the function reads them; an error names the line, never its content."""
+    try:
+        credential_lines(text)
+    except CredentialsFormatError as e:
+        raise Refused(f"--basic-credentials-file: {e}") from None
+
+
+def check_jwks(text: str) -> list[str]:
+    """The key set as the function reads a pinned one; the keys it would skip, and why."""
+    try:
+        # As in the function, only a key set needs PyJWT and cryptography: a Python without the
+        # hook's requirements can still deploy the other settings.
+        from auth.keys import JwksFormatError, parse_jwks
+    except ModuleNotFoundError as e:
+        raise Refused(f"--jwks-file: {e} (run make setup, or set PYTHON)") from None
+    with _skipped_keys() as skipped:
+        try:
+            parse_jwks(json.loads(text), JWKS)
+        except (ValueError, RecursionError) as e:
+            reason = str(e) if isinstance(e, JwksFormatError) else "not JSON"
+            raise Refused("; ".join([f"--jwks-file: {reason}", *skipped])) from None
+    return skipped
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def _skipped_keys() -> Iterator[list[str]]:
+    """The function logs each key it skips: here those lines are kept, to be shown."""
+    kept = _Kept()
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.addHandler(kept)
+    try:
+        yield kept.lines
+    finally:
+        logger.removeHandler(kept)
