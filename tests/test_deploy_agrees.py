@@ -192,7 +192,7 @@ def test_a_skipped_key_beside_a_usable_one_is_reported() -> None:
 
 
 def test_a_jwks_that_is_not_json_is_refused_as_the_function_refuses_it() -> None:
-    with pytest.raises(Refused, match=r"^--jwks-file: not JSON$"):
+    with pytest.raises(Refused, match=r"^--jwks-file: OKTA_HOOK_JWKS: not JSON$"):
         check_jwks('{"keys": [')
 
 
