@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from auth.gate import Gate
 from core import deadline
 from core.errors import Unavailable
 from core.logs import logger
+from core.refreshing import Clock
 from handlers import progressive, registration
 from okta_wire.models import Decision, HookRequest, RequestType
 from policy.loader import Policy, PolicyError, load_policy
@@ -55,12 +57,12 @@ class HookApp:
         return HANDLERS[request.request_type](policy, request)
 
 
-def build_gate(settings: Settings) -> Gate:
+def build_gate(settings: Settings, clock: Clock = time.monotonic) -> Gate:
     verifiers: list[Verifier] = []
     if settings.basic_credentials is not None:
         verifiers.append(BasicVerifier(settings.basic_credentials.reading(parse_credentials)))
     if settings.bearer is not None:
-        verifiers.append(build_bearer(settings.bearer))
+        verifiers.append(build_bearer(settings.bearer, clock))
     if not verifiers:
         raise ConfigError(
             "no authentication is configured (set OKTA_HOOK_BASIC_CREDENTIALS, or "
@@ -70,7 +72,7 @@ def build_gate(settings: Settings) -> Gate:
     return Gate(verifiers)
 
 
-def build_bearer(bearer: BearerSettings) -> BearerVerifier:
+def build_bearer(bearer: BearerSettings, clock: Clock = time.monotonic) -> BearerVerifier:
     # Imported only when Bearer is configured: PyJWT and its crypto add ~35 ms to a cold start.
     from auth.bearer import BearerVerifier, Expectations
     from auth.jwks import RemoteKeys
@@ -83,7 +85,7 @@ def build_bearer(bearer: BearerSettings) -> BearerVerifier:
         pinned = bearer.pinned_jwks
         keys = PinnedKeys(pinned.reading(parse_jwks_text(pinned.name)))
     else:
-        keys = RemoteKeys(bearer.issuer, bearer.jwks_uri)
+        keys = RemoteKeys(bearer.issuer, bearer.jwks_uri, clock=clock)
     if bearer.client_ids is None:
         logger.warning(
             "OKTA_HOOK_CLIENT_IDS is not set: any client of %s holding the scope can call the hook",
@@ -100,14 +102,19 @@ def build_bearer(bearer: BearerSettings) -> BearerVerifier:
     return BearerVerifier(expect, keys)
 
 
+# The clock that refresh schedules and backoffs are kept on. Waits on the network always use the
+# real time; tests that go through the whole app move this one by hand instead of sleeping.
+SCHEDULING_CLOCK: Clock = time.monotonic
+
+
 def load_app(env: Mapping[str, str]) -> HookApp:
     """Everything a request needs, built now; a broken configuration yields a refusing app."""
     try:
-        settings = Settings.from_env(env)
+        settings = Settings.from_env(env, clock=SCHEDULING_CLOCK)
         policy = load_policy(settings.policy_path)
         if settings.allowed_email_domains is not None:
             policy = policy.with_allowed_domains(settings.allowed_email_domains)
-        gate = build_gate(settings)
+        gate = build_gate(settings, SCHEDULING_CLOCK)
     except (ConfigError, PolicyError) as e:
         logger.error("hook refuses every request: %s", e, extra={"fields": {"event": "config"}})
         return HookApp(settings=None, gate=None, policy=None, refusal=str(e))

@@ -44,13 +44,14 @@ class Settings:
     deadline_ms: int = DEFAULT_DEADLINE_MS
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
+    def from_env(cls, env: Mapping[str, str], *, clock: Clock = time.monotonic) -> Settings:
+        """The settings in `env`; `clock` keeps the secrets' refresh schedule."""
         return cls(
             policy_path=Path(env.get("OKTA_HOOK_POLICY") or DEFAULT_POLICY),
             allowed_email_domains=_csv(env, "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS"),
-            basic_credentials=secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS"),
+            basic_credentials=secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS", clock=clock),
             trace_project=env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None,
-            bearer=BearerSettings.from_env(env),
+            bearer=BearerSettings.from_env(env, clock=clock),
             deadline_ms=_deadline_ms(env),
         )
 
@@ -162,7 +163,9 @@ class BearerSettings:
     leeway_seconds: int
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> BearerSettings | None:
+    def from_env(
+        cls, env: Mapping[str, str], *, clock: Clock = time.monotonic
+    ) -> BearerSettings | None:
         issuer = (env.get("OKTA_HOOK_ISSUER") or "").strip()
         if not issuer:
             stray = [form for name in BEARER_SETTINGS for form in _forms_set(env, name)]
@@ -182,8 +185,8 @@ class BearerSettings:
             scopes=scopes,
             client_ids=_csv(env, "OKTA_HOOK_CLIENT_IDS"),
             jwks_uri=(env.get("OKTA_HOOK_JWKS_URI") or "").strip() or None,
-            pinned_jwks=secret_source(env, "OKTA_HOOK_JWKS"),
-            hmac_secret=secret_source(env, "OKTA_HOOK_JWT_HMAC_SECRET"),
+            pinned_jwks=secret_source(env, "OKTA_HOOK_JWKS", clock=clock),
+            hmac_secret=secret_source(env, "OKTA_HOOK_JWT_HMAC_SECRET", clock=clock),
             leeway_seconds=_leeway(env.get("OKTA_HOOK_LEEWAY_SECONDS")),
         )
         settings._check_key_source()

@@ -112,11 +112,30 @@ def client(make_client: MakeClient) -> TestClient:
 _collector = leak_check.install()
 
 
+# With pytest-xdist, each worker scans its own lines and hands the result to the controller.
+_from_workers: list[tuple[int, list[str]]] = []
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    output = getattr(node, "workeroutput", {})
+    if "leak_lines" in output:
+        _from_workers.append((output["leak_lines"], output["leaks"]))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when any log line of any test holds a credential, a token or an address."""
+    scanned = len(_collector.lines) + leak_check.server_log_lines()
     found = leak_check.findings(_collector.lines)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports
+        workeroutput["leak_lines"] = scanned
+        workeroutput["leaks"] = found[:20]
+        return
+    for lines, leaks in _from_workers:
+        scanned += lines
+        found += leaks
     if found:
         print("\nlog lines that leak:\n" + "\n".join(found[:20]))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
-        print(f"\nleak check: {len(_collector.lines)} log lines scanned, none leaks")
+        print(f"\nleak check: {scanned} log lines scanned, none leaks")

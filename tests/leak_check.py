@@ -45,6 +45,14 @@ def install() -> Collector:
     return collector
 
 
+def server_log_lines() -> int:
+    return sum(
+        len(path.read_text("utf-8", "replace").splitlines())
+        for path in SERVER_LOGS
+        if path.exists()
+    )
+
+
 def findings(lines: list[str]) -> list[str]:
     found = []
     for path in SERVER_LOGS:
