@@ -173,12 +173,13 @@ class BearerVerifier:
                 f"bearer: missing scope {' '.join(missing)[:200]}{_ids(claims)}",
                 challenges=(self._expect.insufficient_scope,),
             )
+        # Logged only in a plain shape, like every value that comes with a request.
         details = {
-            name: value[:128]
+            name: loggable.field(value)
             for name, value in (("client_id", client), ("jti", claims.get("jti")))
             if isinstance(value, str)
         }
-        return Caller(scheme="bearer", subject=client or "unknown", details=details)
+        return Caller(scheme="bearer", subject=details.get("client_id", "unknown"), details=details)
 
 
 def _scopes(claims: dict[str, Any]) -> frozenset[str]:

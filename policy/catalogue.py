@@ -11,6 +11,9 @@ from policy import reasons
 from policy.locales import language, tag
 from policy.schema import PolicyError, table
 
+# What a person reads under a field; far more than any real message needs.
+MAX_MESSAGE_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class Messages:
@@ -96,6 +99,12 @@ def _add(entries: dict[str, str], reason: str, message: object, path: tuple[str,
         raise PolicyError(f"{name} {reason!r} is not a reason code (A-Z, 0-9, _)", (*path, reason))
     if not isinstance(message, str) or not message.strip():
         raise PolicyError(f"{name} {reason} must be a non-empty string", (*path, reason))
+    if len(message) > MAX_MESSAGE_CHARS:
+        # Twenty causes of long messages would make an answer Okta cannot take: the DENY would
+        # become a 500.
+        raise PolicyError(
+            f"{name} {reason} is over {MAX_MESSAGE_CHARS} characters", (*path, reason)
+        )
     if reason in entries:
         raise PolicyError(f"{name} {reason} is given twice for one locale", (*path, reason))
     entries[reason] = message

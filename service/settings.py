@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -136,6 +137,8 @@ def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
 
 
 DEFAULT_AUDIENCE = "api://default"
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 DEFAULT_LEEWAY_SECONDS = 30
 MAX_LEEWAY_SECONDS = 300
 BEARER_SETTINGS = (
@@ -174,11 +177,15 @@ class BearerSettings:
             return None
         if any(c.isspace() for c in issuer):
             raise ConfigError("OKTA_HOOK_ISSUER contains white space")
-        scopes = tuple((env.get("OKTA_HOOK_SCOPES") or "").split())
+        # Split on spaces only (RFC 6749 §3.3): str.split() would also split at U+2028 and others.
+        scopes = tuple(s for s in (env.get("OKTA_HOOK_SCOPES") or "").strip(" ").split(" ") if s)
         if not scopes:
             raise ConfigError("OKTA_HOOK_SCOPES must name the scope(s) Okta's token must carry")
-        if '"' in " ".join(scopes) or "\\" in " ".join(scopes):
-            raise ConfigError("OKTA_HOOK_SCOPES contains a quote or backslash")
+        if not all(_SCOPE_TOKEN.fullmatch(scope) for scope in scopes):
+            raise ConfigError(
+                "OKTA_HOOK_SCOPES contains a quote, a backslash or a character a scope cannot "
+                "have (printable ASCII only, separated by spaces)"
+            )
         settings = cls(
             issuer=issuer,
             audience=(env.get("OKTA_HOOK_AUDIENCE") or "").strip() or DEFAULT_AUDIENCE,

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 
 from auth.basic import CredentialsFormatError, credential_lines
+from policy.loader import PolicyError, load_policy
+from service.settings import ConfigError, Settings
 from tests.conftest import MakeClient, basic, post, sample
 from tests.hostile_support import well_formed
+from tests.jwt_support import KeyServer, bearer_env, key_server, mint, okta_claims
 from tests.policy_support import (
     ALLOW,
     DENY,
@@ -24,6 +27,12 @@ from tests.policy_support import (
 )
 
 CURRENT = "4321"
+
+
+@pytest.fixture
+def okta() -> Any:
+    with key_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -260,3 +269,44 @@ def test_an_indented_user_is_refused() -> None:
 
 def test_lines_end_at_lf_or_crlf() -> None:
     assert credential_lines("a:1\nb:2\r\n\r\n# c:3\r\nd:4") == [("a", "1"), ("b", "2"), ("d", "4")]
+
+
+# Siblings: other settings split on odd separators, messages that would grow every DENY, and
+# claims of a verified token logged in a plain shape only.
+
+
+@pytest.mark.parametrize("scopes", ["hooks.a\u2028hooks.b", "hooks.a\thooks.b", "hooks.é", 'a"b'])
+def test_scopes_are_printable_ascii_separated_by_spaces(scopes: str) -> None:
+    env = {"OKTA_HOOK_ISSUER": "https://acme.okta.com/oauth2/default", "OKTA_HOOK_SCOPES": scopes}
+    with pytest.raises(ConfigError, match="OKTA_HOOK_SCOPES contains a quote, a backslash or"):
+        Settings.from_env(env)
+
+
+def test_scopes_split_on_spaces_only() -> None:
+    env = {
+        "OKTA_HOOK_ISSUER": "https://acme.okta.com/oauth2/default",
+        "OKTA_HOOK_SCOPES": "  hooks.a   hooks.b ",
+    }
+    bearer = Settings.from_env(env).bearer
+    assert bearer is not None and bearer.scopes == ("hooks.a", "hooks.b")
+
+
+def test_a_message_too_long_for_a_deny_is_refused_at_load(tmp_path: Any) -> None:
+    text = f'[messages]\nDENIED = "{"x" * 1001}"\n'
+    with pytest.raises(PolicyError, match=r"policy.toml:2: \[messages\] DENIED is over 1000"):
+        load_policy(write_policy(tmp_path, text))
+    load_policy(write_policy(tmp_path, f'[messages]\nDENIED = "{"x" * 1000}"\n'))
+
+
+@pytest.mark.parametrize("jti", ["someone@example.com", "AT." + "x" * 70])
+def test_claims_of_a_verified_token_are_logged_only_when_plain(
+    make_client: MakeClient, okta: KeyServer, capsys: pytest.CaptureFixture[str], jti: str
+) -> None:
+    client = make_client(**bearer_env(okta))
+    capsys.readouterr()
+    token = mint(okta_claims(okta.issuer, jti=jti))
+    response = post(client, sample("progressive"), authorization=f"Bearer {token}")
+    assert response.status_code == 200
+    entry = audit_lines(capsys)[-1]
+    assert entry["jti"] == "(not shown)"
+    assert jti not in json.dumps(entry)
