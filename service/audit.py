@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,19 +12,8 @@ from auth.caller import Caller
 from core import loggable
 from core.errors import HookError
 from core.logs import logger
+from core.trace_context import trace_fields
 from okta_wire.models import Decision, HookRequest
-
-_TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/\d+)?(?:;o=[01])?")
-
-
-def trace_field(header: str | None, project: str | None) -> dict[str, str]:
-    """`logging.googleapis.com/trace` from `X-Cloud-Trace-Context`, when both are known."""
-    if not header or not project:
-        return {}
-    match = _TRACE.fullmatch(header.strip())
-    if not match:
-        return {}
-    return {"logging.googleapis.com/trace": f"projects/{project}/traces/{match.group(1)}"}
 
 
 @dataclass
@@ -39,7 +27,10 @@ class Audit:
     @classmethod
     def start(cls, headers: Mapping[str, str], trace_project: str | None) -> Audit:
         audit = cls()
-        audit.set(**trace_field(headers.get("X-Cloud-Trace-Context"), trace_project))
+        trace = trace_fields(
+            headers.get("traceparent"), headers.get("X-Cloud-Trace-Context"), trace_project
+        )
+        audit.set(**trace)
         return audit
 
     def set(self, **values: Any) -> None:
