@@ -47,7 +47,10 @@ async def registration_hook(request: Request) -> Response:
         audit.error(error)
         response = web.error_response(request, error)
     except Exception:
-        logs.logger.exception("unexpected failure", extra={"fields": {"event": "crash"}})
+        # Reported to Error Reporting with its traceback: frames and types, never a value.
+        logs.logger.exception(
+            "unexpected failure", extra={"fields": {"event": "crash"}, "report": True}
+        )
         response = web.internal_error_response(request)
     audit.write(response.status_code)
     return response

@@ -10,13 +10,14 @@ from auth.basic import BasicVerifier, parse_credentials
 from auth.caller import Verifier
 from auth.gate import Gate
 from core import deadline
+from core.error_report import set_service_context
 from core.errors import Unavailable
 from core.logs import logger
 from handlers import progressive, registration
 from okta_wire.models import Decision, HookRequest, RequestType
 from policy.loader import Policy, PolicyError, load_policy
 from service.retries import RecentEvents
-from service.settings import BearerSettings, ConfigError, Settings
+from service.settings import BearerSettings, ConfigError, Settings, service_context
 
 if TYPE_CHECKING:
     from auth.bearer import BearerVerifier
@@ -102,6 +103,7 @@ def build_bearer(bearer: BearerSettings) -> BearerVerifier:
 
 def load_app(env: Mapping[str, str]) -> HookApp:
     """Everything a request needs, built now; a broken configuration yields a refusing app."""
+    set_service_context(*service_context(env))
     try:
         settings = Settings.from_env(env)
         policy = load_policy(settings.policy_path)
@@ -109,7 +111,12 @@ def load_app(env: Mapping[str, str]) -> HookApp:
             policy = policy.with_allowed_domains(settings.allowed_email_domains)
         gate = build_gate(settings)
     except (ConfigError, PolicyError) as e:
-        logger.error("hook refuses every request: %s", e, extra={"fields": {"event": "config"}})
+        # Reported to Error Reporting, grouped by this message: one group per cause.
+        logger.error(
+            "hook refuses every request: %s",
+            e,
+            extra={"fields": {"event": "config", "refusal": True}, "report": True},
+        )
         return HookApp(settings=None, gate=None, policy=None, refusal=str(e))
     try:
         # The first request waits for the cold start: its reads get the same bound as a request.
@@ -118,7 +125,9 @@ def load_app(env: Mapping[str, str]) -> HookApp:
     except Unavailable as e:
         # Sources that can recover (a secret store) are retried per request.
         logger.error(
-            "credentials not available yet: %s", e.reason, extra={"fields": {"event": "config"}}
+            "credentials not available yet: %s",
+            e.reason,
+            extra={"fields": {"event": "config"}, "report": True},
         )
     logger.info(
         "hook ready",

@@ -10,6 +10,7 @@ from typing import Any
 
 from auth.caller import Caller
 from core import loggable
+from core.error_report import Location
 from core.errors import HookError
 from core.logs import logger
 from core.trace_context import trace_fields
@@ -23,6 +24,8 @@ class Audit:
 
     started: float = field(default_factory=time.perf_counter)
     fields: dict[str, Any] = field(default_factory=dict)
+    # Where a 5xx error was raised: the line is then reported to Error Reporting.
+    reported: Location | None = None
 
     @classmethod
     def start(cls, headers: Mapping[str, str], trace_project: str | None) -> Audit:
@@ -65,6 +68,8 @@ class Audit:
 
     def error(self, error: HookError) -> None:
         self.set(error=error.code, reason=error.reason)
+        if error.status >= 500:
+            self.reported = Location.of_error(error) or Location("main.py", 0, "registration_hook")
 
     def write(self, status: int) -> None:
         severity = (
@@ -88,7 +93,7 @@ class Audit:
             "okta registration hook %s %s",
             (self.fields.get("requestType", "-"), decision if status == 200 else status),
             None,
-            extra={"fields": dict(self.fields)},
+            extra={"fields": dict(self.fields), "report": self.reported},
         )
         logger.handle(record)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.deadline import DEFAULT_DEADLINE_MS, MAX_DEADLINE_MS, MIN_DEADLINE_MS
+from core.error_report import DEFAULT_SERVICE
 from core.json_fetch import is_allowed_url
 from core.refreshing import Clock, Source
 from secret_sources.environment import EnvironmentValue
@@ -53,6 +54,15 @@ class Settings:
             bearer=BearerSettings.from_env(env),
             deadline_ms=_deadline_ms(env),
         )
+
+
+def service_context(env: Mapping[str, str]) -> tuple[str, str | None]:
+    """The service and version that Error Reporting groups errors under: the function's name
+    and revision as Cloud Run sets them (K_SERVICE, K_REVISION). Never refuses: errors about
+    every other setting are reported under it."""
+    service = (env.get("K_SERVICE") or "").strip() or DEFAULT_SERVICE
+    revision = (env.get("K_REVISION") or "").strip() or None
+    return service[:128], revision[:128] if revision else None
 
 
 def secret_source(
