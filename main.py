@@ -41,8 +41,9 @@ async def registration_hook(request: Request) -> Response:
         )
         audit.request(hook_request, retry=APP.recent_events.seen_before(hook_request.event_id))
         decision = APP.decide(hook_request)
-        audit.decision(decision)
-        response = web.decision_response(decision)
+        audit.decision(decision, APP.policy_digest, APP.policy_version)
+        debug = APP.debug_context(hook_request, decision, audit.elapsed_ms())
+        response = web.decision_response(decision, debug)
     except HookError as error:
         audit.error(error)
         response = web.error_response(request, error)

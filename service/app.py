@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auth.basic import BasicVerifier, parse_credentials
@@ -14,6 +16,7 @@ from core.error_report import set_service_context
 from core.errors import Unavailable
 from core.logs import logger
 from handlers import progressive, registration
+from okta_wire.debug_context import debug_context
 from okta_wire.models import Decision, HookRequest, RequestType
 from policy.loader import Policy, PolicyError, load_policy
 from service.retries import RecentEvents
@@ -36,6 +39,8 @@ class HookApp:
     policy: Policy | None
     refusal: str | None = None
     recent_events: RecentEvents = field(default_factory=RecentEvents)
+    # A short sha256 of the policy file: which policy decided, in logs and Okta's System Log.
+    policy_digest: str | None = None
 
     @property
     def trace_project(self) -> str | None:
@@ -51,9 +56,37 @@ class HookApp:
             raise Unavailable(self.refusal or "not configured")
         return self.gate, self.policy
 
+    @property
+    def policy_version(self) -> str | None:
+        return self.policy.version if self.policy else None
+
     def decide(self, request: HookRequest) -> Decision:
         _, policy = self.ready()
         return HANDLERS[request.request_type](policy, request)
+
+    def debug_context(
+        self, request: HookRequest, decision: Decision, latency_ms: float
+    ) -> dict[str, str] | None:
+        """The answer's debugContext, when OKTA_HOOK_DEBUG_CONTEXT is on."""
+        if self.settings is None or not self.settings.debug_context:
+            return None
+        return debug_context(
+            event_id=request.event_id,
+            reasons=[cause.reason for cause in decision.causes],
+            shadowed=[(cause.attribute, cause.reason) for cause in decision.shadowed],
+            shadowed_unlisted=decision.shadowed_unlisted,
+            policy_digest=self.policy_digest,
+            policy_version=self.policy_version,
+            latency_ms=latency_ms,
+        )
+
+
+def policy_digest(path: Path) -> str | None:
+    """The first 12 hex digits of the sha256 of the policy file, as it was read at cold start."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return None
 
 
 def build_gate(settings: Settings) -> Gate:
@@ -131,6 +164,18 @@ def load_app(env: Mapping[str, str]) -> HookApp:
         )
     logger.info(
         "hook ready",
-        extra={"fields": {"event": "config", "policy": policy.source, "auth": list(gate.schemes)}},
+        extra={
+            "fields": {
+                "event": "config",
+                "policy": policy.source,
+                "policy_version": policy.version,
+                "auth": list(gate.schemes),
+            }
+        },
     )
-    return HookApp(settings=settings, gate=gate, policy=policy)
+    return HookApp(
+        settings=settings,
+        gate=gate,
+        policy=policy,
+        policy_digest=policy_digest(settings.policy_path),
+    )

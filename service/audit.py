@@ -51,18 +51,24 @@ class Audit:
             retry=retry or None,  # decided again, the same way: decisions hold no state
         )
 
-    def decision(self, decision: Decision) -> None:
+    def decision(
+        self, decision: Decision, policy_digest: str | None, policy_version: str | None
+    ) -> None:
+        reasons = [cause.reason for cause in decision.causes]
+        shadowed = [(loggable.field(c.attribute), c.reason) for c in decision.shadowed]
         self.set(
             decision="ALLOW" if decision.allowed else "DENY",
-            reasons=[cause.reason for cause in decision.causes] or None,
+            reasons=reasons or None,
+            # The lists again as one string each, sorted: a log-based metric's label can hold
+            # a string, not a list.
+            reason_codes=",".join(sorted(set(reasons))) or None,
+            shadow_codes=",".join(sorted({f"{a}:{r}" for a, r in shadowed})) or None,
+            policy_digest=policy_digest,
+            policy_version=policy_version,
             email_domain=decision.email_domain,
             locale=decision.locale,
             # What shadow-mode rules would have denied: attribute names and codes, never values.
-            shadow_reasons=[
-                {"attribute": loggable.field(cause.attribute), "reason": cause.reason}
-                for cause in decision.shadowed
-            ]
-            or None,
+            shadow_reasons=[{"attribute": a, "reason": r} for a, r in shadowed] or None,
             shadow_reasons_unlisted=decision.shadowed_unlisted or None,
         )
 
@@ -70,6 +76,9 @@ class Audit:
         self.set(error=error.code, reason=error.reason)
         if error.status >= 500:
             self.reported = Location.of_error(error) or Location("main.py", 0, "registration_hook")
+
+    def elapsed_ms(self) -> float:
+        return round((time.perf_counter() - self.started) * 1000, 3)
 
     def write(self, status: int) -> None:
         severity = (
@@ -80,7 +89,9 @@ class Audit:
             else logging.INFO
         )
         self.fields["status"] = status
-        self.fields["latency_ms"] = round((time.perf_counter() - self.started) * 1000, 3)
+        self.fields["latency_ms"] = self.elapsed_ms()
+        # What log-based metrics select audit lines by.
+        self.fields["event"] = "request"
         decision = self.fields.get("decision", "none")
         if not logger.isEnabledFor(severity):
             return

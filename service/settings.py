@@ -43,6 +43,8 @@ class Settings:
     bearer: BearerSettings | None = None
     # Per request: no answer takes longer, whatever the key and secret stores do.
     deadline_ms: int = DEFAULT_DEADLINE_MS
+    # Answers carry a debugContext for Okta's System Log: codes, ids, digest and latency.
+    debug_context: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -53,6 +55,7 @@ class Settings:
             trace_project=env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None,
             bearer=BearerSettings.from_env(env),
             deadline_ms=_deadline_ms(env),
+            debug_context=_flag(env, "OKTA_HOOK_DEBUG_CONTEXT"),
         )
 
 
@@ -121,6 +124,15 @@ def _deadline_ms(env: Mapping[str, str]) -> int:
         # Above the top, Okta (3 s) would give up before the hook does.
         raise ConfigError(f"{name} must be between {MIN_DEADLINE_MS} and {MAX_DEADLINE_MS}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "false"):
+        return False
+    if raw == "true":
+        return True
+    raise ConfigError(f"{name} must be true or false")
 
 
 def _secret_manager_endpoint(env: Mapping[str, str]) -> str | None:
