@@ -20,7 +20,13 @@ from okta_wire.debug_context import debug_context
 from okta_wire.models import Decision, HookRequest, RequestType
 from policy.loader import Policy, PolicyError, load_policy
 from service.retries import RecentEvents
-from service.settings import BearerSettings, ConfigError, Settings, service_context
+from service.settings import (
+    BearerSettings,
+    ConfigError,
+    Settings,
+    service_context,
+    trace_project,
+)
 
 if TYPE_CHECKING:
     from auth.bearer import BearerVerifier
@@ -42,9 +48,8 @@ class HookApp:
     # A short sha256 of the policy file: which policy decided, in logs and Okta's System Log.
     policy_digest: str | None = None
 
-    @property
-    def trace_project(self) -> str | None:
-        return self.settings.trace_project if self.settings else None
+    # The project of the trace field, known even when the settings are not.
+    trace_project: str | None = None
 
     @property
     def deadline_seconds(self) -> float:
@@ -150,7 +155,13 @@ def load_app(env: Mapping[str, str]) -> HookApp:
             e,
             extra={"fields": {"event": "config", "refusal": True}, "report": True},
         )
-        return HookApp(settings=None, gate=None, policy=None, refusal=str(e))
+        return HookApp(
+            settings=None,
+            gate=None,
+            policy=None,
+            refusal=str(e),
+            trace_project=trace_project(env),
+        )
     try:
         # The first request waits for the cold start: its reads get the same bound as a request.
         with deadline.within(deadline.Deadline.after(settings.deadline_ms / 1000)):
@@ -178,4 +189,5 @@ def load_app(env: Mapping[str, str]) -> HookApp:
         gate=gate,
         policy=policy,
         policy_digest=policy_digest(settings.policy_path),
+        trace_project=settings.trace_project,
     )

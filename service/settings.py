@@ -52,11 +52,17 @@ class Settings:
             policy_path=Path(env.get("OKTA_HOOK_POLICY") or DEFAULT_POLICY),
             allowed_email_domains=_csv(env, "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS"),
             basic_credentials=secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS"),
-            trace_project=env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None,
+            trace_project=trace_project(env),
             bearer=BearerSettings.from_env(env),
             deadline_ms=_deadline_ms(env),
             debug_context=_flag(env, "OKTA_HOOK_DEBUG_CONTEXT"),
         )
+
+
+def trace_project(env: Mapping[str, str]) -> str | None:
+    """The project of the trace field; read even when another setting is broken, so that the
+    503s of a refusing hook are tied to their requests too."""
+    return env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None
 
 
 def service_context(env: Mapping[str, str]) -> tuple[str, str | None]:
