@@ -268,3 +268,14 @@ def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert lines == plan(options, [], [], [], tmp_path)
     assert monitoring.main(["plan", "--project", ms.PROJECT]) == 2
     assert "plan needs" in capsys.readouterr().err
+
+
+def test_what_google_adds_or_leaves_out_is_no_difference() -> None:
+    want = {"a": {"b": 1, "c": "0s", "d": 0, "e": False, "f": ""}, "g": [{"h": 1.0}], "i": True}
+    have = {"a": {"b": "1", "extra": "x"}, "g": [{"h": 1, "name": "n"}], "i": True, "etag": "e"}
+    assert monitoring.same(want, have)
+    assert not monitoring.same({"i": True}, {"i": False})
+    assert not monitoring.same({"g": [1, 2]}, {"g": [1]})
+    assert not monitoring.same({"a": "x"}, {"a": "y"})
+    assert not monitoring.same({"a": 2}, {"a": "two"})
+    assert not monitoring.same({"a": "1s"}, {})
