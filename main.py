@@ -41,13 +41,17 @@ async def registration_hook(request: Request) -> Response:
         )
         audit.request(hook_request, retry=APP.recent_events.seen_before(hook_request.event_id))
         decision = APP.decide(hook_request)
-        audit.decision(decision)
-        response = web.decision_response(decision)
+        audit.decision(decision, APP.policy_digest, APP.policy_version)
+        debug = APP.debug_context(hook_request, decision, audit.elapsed_ms())
+        response = web.decision_response(decision, debug)
     except HookError as error:
         audit.error(error)
         response = web.error_response(request, error)
     except Exception:
-        logs.logger.exception("unexpected failure", extra={"fields": {"event": "crash"}})
+        # Reported to Error Reporting with its traceback: frames and types, never a value.
+        logs.logger.exception(
+            "unexpected failure", extra={"fields": {"event": "crash"}, "report": True}
+        )
         response = web.internal_error_response(request)
     audit.write(response.status_code)
     return response

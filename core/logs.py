@@ -12,6 +12,8 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from core.error_report import Location, report_fields, valueless_traceback
+
 LOGGER_NAME = "okta_hook"
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -20,7 +22,13 @@ _ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 
 
 class CloudLoggingFormatter(logging.Formatter):
-    """One JSON object per line: `severity`, `message`, `time`, and the record's `fields`."""
+    """One JSON object per line: `severity`, `message`, `time`, and the record's `fields`.
+
+    A record logged with `extra={"report": True}` (or a `Location`) is written so that Error
+    Reporting groups it: `@type` ReportedErrorEvent, `serviceContext`, and where it was reported
+    or raised. An exception's traceback is appended to the message with its frames and types
+    only: an exception's text may hold a value from the request, so it is never written.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -30,9 +38,14 @@ class CloudLoggingFormatter(logging.Formatter):
             "logger": record.name,
         }
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            # Error Reporting picks a traceback up from the message.
-            entry["message"] += "\n" + self.formatException(record.exc_info)
+        report = getattr(record, "report", None)
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["message"] += "\n" + valueless_traceback(record.exc_info[1])
+            if report is not None:
+                entry.update(report_fields(None))  # the traceback says where
+        elif report is not None:
+            where = report if isinstance(report, Location) else Location.of_record(record)
+            entry.update(report_fields(where))
         return _ENCODER.encode(entry)
 
 

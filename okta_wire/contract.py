@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from core.errors import ContractViolation
+from okta_wire import debug_context
 from okta_wire.models import RequestType
 from okta_wire.names import ATTRIBUTE, REASON
 from okta_wire.response import ACTION, PROFILE_UPDATE, PROGRESSIVE_UPDATE
@@ -39,7 +40,11 @@ def checked_body(document: Mapping[str, Any], request_type: RequestType) -> byte
 
 def check(document: Mapping[str, Any], request_type: RequestType) -> None:
     _require(isinstance(document, dict), "document", "not an object")
-    _require(set(document) <= {"commands", "error"}, "document", f"keys {sorted(document)}")
+    _require(
+        set(document) <= {"commands", "error", "debugContext"},
+        "document",
+        f"keys {sorted(document)}",
+    )
     commands = document.get("commands")
     if not isinstance(commands, list) or not commands:
         _fail("commands", "not a non-empty list")
@@ -74,6 +79,29 @@ def check(document: Mapping[str, Any], request_type: RequestType) -> None:
         _require(actions == ["DENY"], "error", "an error object goes only with DENY")
         _require(updates == 0, "error", "an error object with an update command drops the update")
         _check_error(document["error"])
+    if "debugContext" in document:
+        _check_debug_context(document["debugContext"])
+
+
+def _check_debug_context(context: object) -> None:
+    """Okta copies it into its System Log: only the keys the hook writes, each a short string of
+    codes and ids, and small; anything else (a message, a nested object, a value) is refused."""
+    if not isinstance(context, dict) or not context:
+        _fail("debugContext", "not a non-empty object")
+    unknown = sorted(str(key)[:64] for key in context if key not in debug_context.KEYS)
+    _require(not unknown, "debugContext", f"keys {unknown[:4]} are not written by the hook")
+    for key, value in context.items():
+        _require(
+            isinstance(value, str) and bool(debug_context.VALUE.fullmatch(value)),
+            "debugContext",
+            f"{key} is not a short string of codes and ids",
+        )
+    size = len(_ENCODER.encode(context).encode("utf-8"))
+    _require(
+        size <= debug_context.MAX_BYTES,
+        "debugContext",
+        f"{size} bytes, over {debug_context.MAX_BYTES}",
+    )
 
 
 def _check_update(value: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from policy.schema import PolicyError, attribute_name, boolean, only, strings, t
 __all__ = ["AttributeRule", "Domains", "Policy", "PolicyError", "load_policy", "parse_policy"]
 
 TOP_LEVEL = {
-    "shadow", "default_locale", "domains", "attributes", "progressive", "set", "derive", "messages"
+    "shadow", "default_locale", "domains", "attributes", "progressive", "set", "derive", "messages",
+    "version",
 }  # fmt: skip
 
 
@@ -35,6 +37,8 @@ class Policy:
     assignments: tuple[Assignment, ...] = ()
     # Every rule in shadow mode: failures are logged, never enforced.
     shadow: bool = False
+    # What the policy says it is, e.g. "2024-06-01": shown in logs and Okta's System Log.
+    version: str | None = None
 
     def message(self, reason: str) -> str:
         """The message for `reason` in the default locale."""
@@ -112,7 +116,22 @@ def _build(document: dict[str, Any], source: str) -> Policy:
         catalogue=catalogue,
         assignments=assignments,
         shadow=boolean(document, "shadow", ()),
+        version=_version(document),
     )
+
+
+_VERSION = re.compile(r"[A-Za-z0-9._+-]{1,64}")
+
+
+def _version(document: Mapping[str, Any]) -> str | None:
+    value = document.get("version")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _VERSION.fullmatch(value):
+        raise PolicyError(
+            "version must be 1 to 64 letters, digits, '.', '_', '+' or '-'", ("version",)
+        )
+    return value
 
 
 def _check_assignment(

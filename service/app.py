@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auth.basic import BasicVerifier, parse_credentials
 from auth.caller import Verifier
 from auth.gate import Gate
 from core import deadline
+from core.error_report import set_service_context
 from core.errors import Unavailable
 from core.logs import logger
 from core.refreshing import Clock
 from handlers import progressive, registration
+from okta_wire.debug_context import debug_context
 from okta_wire.models import Decision, HookRequest, RequestType
 from policy.loader import Policy, PolicyError, load_policy
 from service.retries import RecentEvents
-from service.settings import BearerSettings, ConfigError, Settings
+from service.settings import (
+    BearerSettings,
+    ConfigError,
+    Settings,
+    service_context,
+    trace_project,
+)
 
 if TYPE_CHECKING:
     from auth.bearer import BearerVerifier
@@ -37,10 +47,11 @@ class HookApp:
     policy: Policy | None
     refusal: str | None = None
     recent_events: RecentEvents = field(default_factory=RecentEvents)
+    # A short sha256 of the policy file: which policy decided, in logs and Okta's System Log.
+    policy_digest: str | None = None
 
-    @property
-    def trace_project(self) -> str | None:
-        return self.settings.trace_project if self.settings else None
+    # The project of the trace field, known even when the settings are not.
+    trace_project: str | None = None
 
     @property
     def deadline_seconds(self) -> float:
@@ -52,9 +63,37 @@ class HookApp:
             raise Unavailable(self.refusal or "not configured")
         return self.gate, self.policy
 
+    @property
+    def policy_version(self) -> str | None:
+        return self.policy.version if self.policy else None
+
     def decide(self, request: HookRequest) -> Decision:
         _, policy = self.ready()
         return HANDLERS[request.request_type](policy, request)
+
+    def debug_context(
+        self, request: HookRequest, decision: Decision, latency_ms: float
+    ) -> dict[str, str] | None:
+        """The answer's debugContext, when OKTA_HOOK_DEBUG_CONTEXT is on."""
+        if self.settings is None or not self.settings.debug_context:
+            return None
+        return debug_context(
+            event_id=request.event_id,
+            reasons=[cause.reason for cause in decision.causes],
+            shadowed=[(cause.attribute, cause.reason) for cause in decision.shadowed],
+            shadowed_unlisted=decision.shadowed_unlisted,
+            policy_digest=self.policy_digest,
+            policy_version=self.policy_version,
+            latency_ms=latency_ms,
+        )
+
+
+def policy_digest(path: Path) -> str | None:
+    """The first 12 hex digits of the sha256 of the policy file, as it was read at cold start."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return None
 
 
 def build_gate(settings: Settings, clock: Clock = time.monotonic) -> Gate:
@@ -109,6 +148,7 @@ SCHEDULING_CLOCK: Clock = time.monotonic
 
 def load_app(env: Mapping[str, str]) -> HookApp:
     """Everything a request needs, built now; a broken configuration yields a refusing app."""
+    set_service_context(*service_context(env))
     try:
         settings = Settings.from_env(env, clock=SCHEDULING_CLOCK)
         policy = load_policy(settings.policy_path)
@@ -116,8 +156,19 @@ def load_app(env: Mapping[str, str]) -> HookApp:
             policy = policy.with_allowed_domains(settings.allowed_email_domains)
         gate = build_gate(settings, SCHEDULING_CLOCK)
     except (ConfigError, PolicyError) as e:
-        logger.error("hook refuses every request: %s", e, extra={"fields": {"event": "config"}})
-        return HookApp(settings=None, gate=None, policy=None, refusal=str(e))
+        # Reported to Error Reporting, grouped by this message: one group per cause.
+        logger.error(
+            "hook refuses every request: %s",
+            e,
+            extra={"fields": {"event": "config", "refusal": True}, "report": True},
+        )
+        return HookApp(
+            settings=None,
+            gate=None,
+            policy=None,
+            refusal=str(e),
+            trace_project=trace_project(env),
+        )
     try:
         # The first request waits for the cold start: its reads get the same bound as a request.
         with deadline.within(deadline.Deadline.after(settings.deadline_ms / 1000)):
@@ -125,10 +176,25 @@ def load_app(env: Mapping[str, str]) -> HookApp:
     except Unavailable as e:
         # Sources that can recover (a secret store) are retried per request.
         logger.error(
-            "credentials not available yet: %s", e.reason, extra={"fields": {"event": "config"}}
+            "credentials not available yet: %s",
+            e.reason,
+            extra={"fields": {"event": "config"}, "report": True},
         )
     logger.info(
         "hook ready",
-        extra={"fields": {"event": "config", "policy": policy.source, "auth": list(gate.schemes)}},
+        extra={
+            "fields": {
+                "event": "config",
+                "policy": policy.source,
+                "policy_version": policy.version,
+                "auth": list(gate.schemes),
+            }
+        },
     )
-    return HookApp(settings=settings, gate=gate, policy=policy)
+    return HookApp(
+        settings=settings,
+        gate=gate,
+        policy=policy,
+        policy_digest=policy_digest(settings.policy_path),
+        trace_project=settings.trace_project,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,21 +10,11 @@ from typing import Any
 
 from auth.caller import Caller
 from core import loggable
+from core.error_report import Location
 from core.errors import HookError
 from core.logs import logger
+from core.trace_context import trace_fields
 from okta_wire.models import Decision, HookRequest
-
-_TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/\d+)?(?:;o=[01])?")
-
-
-def trace_field(header: str | None, project: str | None) -> dict[str, str]:
-    """`logging.googleapis.com/trace` from `X-Cloud-Trace-Context`, when both are known."""
-    if not header or not project:
-        return {}
-    match = _TRACE.fullmatch(header.strip())
-    if not match:
-        return {}
-    return {"logging.googleapis.com/trace": f"projects/{project}/traces/{match.group(1)}"}
 
 
 @dataclass
@@ -35,11 +24,16 @@ class Audit:
 
     started: float = field(default_factory=time.perf_counter)
     fields: dict[str, Any] = field(default_factory=dict)
+    # Where a 5xx error was raised: the line is then reported to Error Reporting.
+    reported: Location | None = None
 
     @classmethod
     def start(cls, headers: Mapping[str, str], trace_project: str | None) -> Audit:
         audit = cls()
-        audit.set(**trace_field(headers.get("X-Cloud-Trace-Context"), trace_project))
+        trace = trace_fields(
+            headers.get("traceparent"), headers.get("X-Cloud-Trace-Context"), trace_project
+        )
+        audit.set(**trace)
         return audit
 
     def set(self, **values: Any) -> None:
@@ -57,23 +51,34 @@ class Audit:
             retry=retry or None,  # decided again, the same way: decisions hold no state
         )
 
-    def decision(self, decision: Decision) -> None:
+    def decision(
+        self, decision: Decision, policy_digest: str | None, policy_version: str | None
+    ) -> None:
+        reasons = [cause.reason for cause in decision.causes]
+        shadowed = [(loggable.field(c.attribute), c.reason) for c in decision.shadowed]
         self.set(
             decision="ALLOW" if decision.allowed else "DENY",
-            reasons=[cause.reason for cause in decision.causes] or None,
+            reasons=reasons or None,
+            # The lists again as one string each, sorted: a log-based metric's label can hold
+            # a string, not a list.
+            reason_codes=",".join(sorted(set(reasons))) or None,
+            shadow_codes=",".join(sorted({f"{a}:{r}" for a, r in shadowed})) or None,
+            policy_digest=policy_digest,
+            policy_version=policy_version,
             email_domain=decision.email_domain,
             locale=decision.locale,
             # What shadow-mode rules would have denied: attribute names and codes, never values.
-            shadow_reasons=[
-                {"attribute": loggable.field(cause.attribute), "reason": cause.reason}
-                for cause in decision.shadowed
-            ]
-            or None,
+            shadow_reasons=[{"attribute": a, "reason": r} for a, r in shadowed] or None,
             shadow_reasons_unlisted=decision.shadowed_unlisted or None,
         )
 
     def error(self, error: HookError) -> None:
         self.set(error=error.code, reason=error.reason)
+        if error.status >= 500:
+            self.reported = Location.of_error(error) or Location("main.py", 0, "registration_hook")
+
+    def elapsed_ms(self) -> float:
+        return round((time.perf_counter() - self.started) * 1000, 3)
 
     def write(self, status: int) -> None:
         severity = (
@@ -84,7 +89,9 @@ class Audit:
             else logging.INFO
         )
         self.fields["status"] = status
-        self.fields["latency_ms"] = round((time.perf_counter() - self.started) * 1000, 3)
+        self.fields["latency_ms"] = self.elapsed_ms()
+        # What log-based metrics select audit lines by.
+        self.fields["event"] = "request"
         decision = self.fields.get("decision", "none")
         if not logger.isEnabledFor(severity):
             return
@@ -97,7 +104,7 @@ class Audit:
             "okta registration hook %s %s",
             (self.fields.get("requestType", "-"), decision if status == 200 else status),
             None,
-            extra={"fields": dict(self.fields)},
+            extra={"fields": dict(self.fields), "report": self.reported},
         )
         logger.handle(record)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.deadline import DEFAULT_DEADLINE_MS, MAX_DEADLINE_MS, MIN_DEADLINE_MS
+from core.error_report import DEFAULT_SERVICE
 from core.json_fetch import is_allowed_url
 from core.refreshing import Clock, Source
 from secret_sources.environment import EnvironmentValue
@@ -43,6 +44,8 @@ class Settings:
     bearer: BearerSettings | None = None
     # Per request: no answer takes longer, whatever the key and secret stores do.
     deadline_ms: int = DEFAULT_DEADLINE_MS
+    # Answers carry a debugContext for Okta's System Log: codes, ids, digest and latency.
+    debug_context: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, clock: Clock = time.monotonic) -> Settings:
@@ -51,10 +54,26 @@ class Settings:
             policy_path=Path(env.get("OKTA_HOOK_POLICY") or DEFAULT_POLICY),
             allowed_email_domains=_csv(env, "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS"),
             basic_credentials=secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS", clock=clock),
-            trace_project=env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None,
+            trace_project=trace_project(env),
             bearer=BearerSettings.from_env(env, clock=clock),
             deadline_ms=_deadline_ms(env),
+            debug_context=_flag(env, "OKTA_HOOK_DEBUG_CONTEXT"),
         )
+
+
+def trace_project(env: Mapping[str, str]) -> str | None:
+    """The project of the trace field; read even when another setting is broken, so that the
+    503s of a refusing hook are tied to their requests too."""
+    return env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCP_PROJECT") or None
+
+
+def service_context(env: Mapping[str, str]) -> tuple[str, str | None]:
+    """The service and version that Error Reporting groups errors under: the function's name
+    and revision as Cloud Run sets them (K_SERVICE, K_REVISION). Never refuses: errors about
+    every other setting are reported under it."""
+    service = (env.get("K_SERVICE") or "").strip() or DEFAULT_SERVICE
+    revision = (env.get("K_REVISION") or "").strip() or None
+    return service[:128], revision[:128] if revision else None
 
 
 def secret_source(
@@ -113,6 +132,15 @@ def _deadline_ms(env: Mapping[str, str]) -> int:
         # Above the top, Okta (3 s) would give up before the hook does.
         raise ConfigError(f"{name} must be between {MIN_DEADLINE_MS} and {MAX_DEADLINE_MS}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "false"):
+        return False
+    if raw == "true":
+        return True
+    raise ConfigError(f"{name} must be true or false")
 
 
 def _secret_manager_endpoint(env: Mapping[str, str]) -> str | None:

@@ -116,9 +116,13 @@ def json_response(
     )
 
 
-def decision_response(decision: Decision) -> Response:
-    """Okta's answer, sent only once it passes the response contract (else `ContractViolation`)."""
-    return json_response(200, checked_body(okta_response(decision), decision.request_type))
+def decision_response(decision: Decision, debug: dict[str, str] | None = None) -> Response:
+    """Okta's answer, sent only once it passes the response contract (else `ContractViolation`);
+    with `debug`, its debugContext for Okta's System Log."""
+    document = okta_response(decision)
+    if debug:
+        document["debugContext"] = debug
+    return json_response(200, checked_body(document, decision.request_type))
 
 
 def error_response(request: Request, error: HookError) -> Response:

@@ -96,6 +96,8 @@ def run(argv: list[str], state: State, entry: dict[str, Any]) -> int:
     if group == "projects":
         state.setdefault("project_bindings", []).append(values)
         return 0
+    if group in ("logging", "monitoring"):
+        return monitoring(words, values, state, entry)
     raise Failure(f"fake gcloud does not know: {' '.join(argv)}")
 
 
@@ -224,6 +226,65 @@ def functions(
         }
         return 0
     raise Failure("unknown functions command")
+
+
+# Log-based metrics, alert policies and dashboards, keyed as Google names them.
+MONITORING_GROUPS = {
+    ("logging", "metrics"): ("log_metrics", "--config-from-file"),
+    ("monitoring", "policies"): ("alert_policies", "--policy-from-file"),
+    ("monitoring", "dashboards"): ("dashboards", "--config-from-file"),
+}
+
+
+def monitoring(words: list[str], values: dict[str, str], state: State, entry: Any) -> int:
+    """list (JSON), create and update, with the resource read from the file named by a flag."""
+    if tuple(words[:2]) not in MONITORING_GROUPS or len(words) < 3:
+        raise Failure("unknown logging or monitoring command")
+    kind, file_flag = MONITORING_GROUPS[(words[0], words[1])]
+    store: dict[str, Any] = state.setdefault(kind, {})
+    verb = words[2]
+    if verb == "list":
+        assert values.get("--format") == "json", "the list is read as JSON"
+        print(json.dumps(list(store.values()), indent=2))
+        return 0
+    text = Path(values[file_flag]).read_text()
+    entry["file"] = text
+    body = json.loads(text)
+    if verb == "create":
+        name = {
+            "log_metrics": words[3] if len(words) > 3 else "",
+            "alert_policies": f"projects/{state['project']}/alertPolicies/{len(store) + 1}",
+            "dashboards": str(body.get("name", "")).replace(state["project"], PROJECT_NUMBER),
+        }[kind]
+        if not name or name in store:
+            raise Failure(f"ALREADY_EXISTS or no name: {name}")
+        store[name] = _stored(kind, name, body, 1)
+        return 0
+    if verb == "update":
+        name = words[3]
+        if kind == "dashboards":
+            name = f"projects/{PROJECT_NUMBER}/dashboards/{name}"
+        if name not in store:
+            raise Failure(f"NOT_FOUND: {name}")
+        if kind == "dashboards" and body.get("etag") != store[name]["etag"]:
+            raise Failure("ABORTED: the etag does not match")
+        store[name] = _stored(kind, name, body, int(store[name].get("version", 1)) + 1)
+        return 0
+    raise Failure(f"unknown {words[0]} {words[1]} command")
+
+
+def _stored(kind: str, name: str, body: dict[str, Any], version: int) -> dict[str, Any]:
+    """As Google gives it back: its name, the fields it adds, a default value left out."""
+    stored = {k: v for k, v in body.items() if k != "etag" and v not in (0, "", False)}
+    stored["name"] = name
+    stored["version"] = version
+    if kind == "dashboards":
+        stored["etag"] = f"etag-{version}"
+    if kind == "alert_policies":
+        stored["creationRecord"] = {"mutateTime": "2024-01-01T00:00:00Z"}
+        for index, condition in enumerate(stored.get("conditions", [])):
+            condition["name"] = f"{name}/conditions/{index}"
+    return stored
 
 
 def matches(relative: str, pattern: str, anchored: bool) -> bool:

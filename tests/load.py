@@ -152,6 +152,9 @@ def run(
     local = threading.local()
     failures: list[str] = []
     outcomes: Counter[str] = Counter()
+    # What the server answered, as its audit lines should count it (tools.report reads them).
+    statuses: Counter[int] = Counter()
+    decisions: Counter[str] = Counter()
     lock = threading.Lock()
     stop_at = time.monotonic() + deadline_s
     opened: list[http.client.HTTPConnection] = []
@@ -182,8 +185,12 @@ def run(
                 failures.append(f"{case.name}: {e.__class__.__name__}")
             return
         problem = check(case, response.status, response.getheader("Content-Type"), body)
+        decision = decision_of(body) if response.status == 200 else None
         with lock:
             outcomes[case.name] += 1
+            statuses[response.status] += 1
+            if decision is not None:
+                decisions[decision] += 1
             if problem:
                 failures.append(f"{case.name}: {problem}")
 
@@ -193,7 +200,25 @@ def run(
     elapsed = time.perf_counter() - started
     for conn in opened:
         conn.close()
-    return {"elapsed": elapsed, "failures": failures, "outcomes": outcomes}
+    return {
+        "elapsed": elapsed,
+        "failures": failures,
+        "outcomes": outcomes,
+        "statuses": statuses,
+        "decisions": decisions,
+    }
+
+
+def decision_of(body: bytes) -> str | None:
+    try:
+        commands = json.loads(body)["commands"]
+        return next(
+            str(c["value"]["registration"])
+            for c in commands
+            if c["type"] == "com.okta.action.update"
+        )
+    except (ValueError, KeyError, TypeError, StopIteration):
+        return None
 
 
 def check(case: Case, status: int, content_type: str | None, body: bytes) -> str | None:
@@ -279,6 +304,7 @@ def load_test(
         lines = audit_lines(served)
         unexpected = unexpected_log_lines(served)
         key_fetches = okta.key_fetches()
+        log_path = served.log_path
     sent = sum(warm["outcomes"].values()) + sum(result["outcomes"].values())
     return {
         "requests": sum(result["outcomes"].values()),
@@ -293,6 +319,10 @@ def load_test(
         "rss_kib_before": rss_before,
         "rss_kib_after": rss_after,
         "outcomes": dict(result["outcomes"]),
+        # Every answer, the warm-up's included: what the log's audit lines must add up to.
+        "statuses": dict(warm["statuses"] + result["statuses"]),
+        "decisions": dict(warm["decisions"] + result["decisions"]),
+        "log_path": str(log_path),
     }
 
 
