@@ -10,9 +10,9 @@ import pytest
 
 from policy.loader import PolicyError, parse_policy
 from policy.policy_lines import line_of
-from tests.conftest import POLICIES, ROOT
+from tests.conftest import POLICIES, ROOT, SHIPPED_POLICIES
 
-SHIPPED = sorted(POLICIES.glob("*.toml"))
+SHIPPED = SHIPPED_POLICIES
 
 
 def run_check(*files: Path | str) -> subprocess.CompletedProcess[str]:
