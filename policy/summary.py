@@ -13,7 +13,16 @@ from policy.rules import AttributeRule, Check
 
 def describe(policy: Policy) -> list[str]:
     lines = [f"{policy.source}: valid"]
-    shadowed = [f"[attributes.{r.name}]" for r in policy.attributes.values() if r.shadow]
+    shadowed = []
+    for rule in policy.attributes.values():
+        if rule.shadow:
+            shadowed.append(f"[attributes.{rule.name}]")
+            continue
+        shadowed += [
+            f"[attributes.{rule.name}] {check.text}"
+            for check in rule.checks
+            if check.shadow and check.at[0] == "attributes"
+        ]
     if policy.domains.shadow:
         shadowed.insert(0, "[domains]")
     if policy.network is not None and policy.network.shadow:
