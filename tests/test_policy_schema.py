@@ -21,7 +21,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 def schema_accepts(document: dict[str, Any]) -> bool:
-    return VALIDATOR.is_valid(document)
+    return bool(VALIDATOR.is_valid(document))
 
 
 def loader_accepts(text: str) -> bool:
