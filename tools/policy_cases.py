@@ -103,10 +103,11 @@ def load_cases(path: Path) -> list[Case]:
         except ValueError as e:
             at = line_of(text, ("case", str(index), e.args[1])) if len(e.args) > 1 else None
             raise CaseFileError(f"{path}:{at or line}: case {index + 1}: {e.args[0]}") from None
-    names = [case.name for case in found]
+    names: set[str] = set()
     for case in found:
-        if names.count(case.name) > 1:
+        if case.name in names:
             raise CaseFileError(f"{path}:{case.line}: case {case.name!r} is named twice")
+        names.add(case.name)
     return found
 
 
