@@ -48,12 +48,12 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
     for name, rule in policy.attributes.items():
         if name in submitted and name not in policy.updatable:
             continue  # one cause per field is enough
-        if not applies(rule, facts, trace):
+        if rule.when is not None and not applies(rule, facts, trace):
             continue
         value = values.get(name)
         # Required here means: after this update the profile holds a value. A blank sent for it
         # would clear the stored one, so it is refused like a missing one.
-        if required_here(rule, facts, trace):
+        if rule.required and required_here(rule, facts, trace):
             blank = rule.blank(value)
             kept = blank and name not in submitted and not rule.blank(current.get(name))
             record_required(rule, not blank or kept, trace)

@@ -25,7 +25,7 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
     submitted = request.submitted
     values = dict(submitted)  # as they will be stored: normalised where a rule says so
     for name, rule in policy.attributes.items():
-        if name in submitted:
+        if name in submitted and rule.changes_values:
             values[name] = rule.normalised(submitted[name])
     # Conditions read the values as they will be stored, whatever the order of the rules.
     facts = Facts(RequestType.REGISTRATION, values)
@@ -35,17 +35,20 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
         value = values.get(name)
         if rule.is_email and isinstance(value, str):
             seen_domain = facts.domain_of(value)
-        if not applies(rule, facts, trace):
+        if rule.when is not None and not applies(rule, facts, trace):
             continue
-        if required_here(rule, facts, trace):
+        if rule.required and required_here(rule, facts, trace):
             blank = rule.blank(value)
-            record_required(rule, not blank, trace)
+            if trace is not None:
+                record_required(rule, not blank, trace)
             if blank:
                 failures.append(missing(rule))
                 continue
         if is_absent(value):
             continue
         failures += judge_value(rule, value, facts, trace)
+    if any(not (f.shadow or policy.shadow) for f in failures):
+        return verdict(policy, request, failures, {}, seen_domain)  # a DENY sends no update
     # Okta stores what was submitted: send only what differs from it.
     updates = {name: v for name, v in values.items() if not same(v, submitted[name])}
     for assignment in policy.assignments_for(RequestType.REGISTRATION):

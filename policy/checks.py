@@ -22,7 +22,7 @@ __all__ = ["Failure", "Trace", "email_domain", "is_absent", "is_blank"]
 Trace = set[tuple[tuple[str, ...], bool]] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failure:
     attribute: str
     reason: str
@@ -39,9 +39,15 @@ def is_blank(value: object) -> bool:
     """Absent, or text with no visible character (white space, zero-width or other invisible
     characters): no value a required attribute could hold. An optional attribute sent such text
     is still judged by its rule."""
-    if is_absent(value):
+    if value is None:
         return True
-    return isinstance(value, str) and not any(c.isprintable() and not c.isspace() for c in value)
+    if not isinstance(value, str):
+        return False
+    if not value:
+        return True
+    if value.isprintable():
+        return value.isspace()  # the one printable white space is " "
+    return not any(c.isprintable() and not c.isspace() for c in value)
 
 
 def applies(rule: AttributeRule, facts: Facts, trace: Trace) -> bool:
@@ -84,8 +90,9 @@ def judge_value(rule: AttributeRule, value: object, facts: Facts, trace: Trace) 
         return [Failure(rule.name, reasons.INVALID_ATTRIBUTE_TYPE, rule.shadow)]
     found: list[Failure] = []
     for check in rule.checks:
-        if check.when is not None:
-            holds = check.when.holds(facts)
+        when = check.when
+        if when is not None:
+            holds = when.holds(facts)
             if trace is not None:
                 trace.add(((*check.at[:-1], "when"), holds))
             if not holds:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from policy import value_types
-from policy.entries import ValueSet, value_key
+from policy.entries import ValueSet
 from policy.schema import Path, PolicyError, where
 
 if TYPE_CHECKING:
@@ -106,10 +106,12 @@ def _one_of(value: object, kind: str, items: str | None, steps: Any, at: Path) -
                 "lower (write it in lower case)",
                 at,
             )
-    entries = ValueSet(value)
-    listed = ", ".join(entries.written)
+    listed = ", ".join(ValueSet(value).written)
+    # The value's type is checked first: text against text, numbers against numbers (a
+    # boolean never reaches here), so Python's own set membership is JSON's equality.
+    entries = frozenset(value)
     if kind == "array":
-        return (lambda v, _f: all(item in entries for item in v)), f"every item one of {listed}"
+        return (lambda v, _f: entries.issuperset(v)), f"every item one of {listed}"
     return (lambda v, _f: v in entries), f"one of {listed}"
 
 
@@ -151,7 +153,8 @@ def _max_items(value: object, *_: Any) -> tuple[Any, str]:
 def _unique(value: object, *_: Any) -> tuple[Any, str]:
     if not isinstance(value, bool):
         raise PolicyError(f"{where(_[-1][:-1])} unique must be true or false", _[-1])
-    return (lambda v, _f: len({value_key(item) for item in v}) == len(v)), "no duplicates"
+    # Members are all text or all numbers (no boolean): 1 and 1.0 are one number, as in JSON.
+    return (lambda v, _f: len(set(v)) == len(v)), "no duplicates"
 
 
 _BUILDERS: dict[str, Callable[..., tuple[Callable[[Any, Any], bool], str]]] = {

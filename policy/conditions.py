@@ -148,7 +148,10 @@ class All(Condition):
     at: Path = ()
 
     def holds(self, facts: Facts) -> bool:
-        return all(part.holds(facts) for part in self.parts)
+        for part in self.parts:  # a loop, not all(...): no generator on the request's path
+            if not part.holds(facts):
+                return False
+        return True
 
     def outcome(self, request_type: RequestType) -> bool | None:
         found = [part.outcome(request_type) for part in self.parts]
@@ -170,7 +173,10 @@ class Any_(Condition):
     at: Path = ()
 
     def holds(self, facts: Facts) -> bool:
-        return any(part.holds(facts) for part in self.parts)
+        for part in self.parts:
+            if part.holds(facts):
+                return True
+        return False
 
     def outcome(self, request_type: RequestType) -> bool | None:
         found = [part.outcome(request_type) for part in self.parts]

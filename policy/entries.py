@@ -80,11 +80,18 @@ class ValueSet:
 
     def __init__(self, entries: Iterable[str | int | float | bool]) -> None:
         self.entries = tuple(entries)
-        self._keys = frozenset(key for key in map(value_key, self.entries) if key is not None)
+        # One set per JSON type: Python's own `True == 1` never meets a number.
+        self._by_type: dict[type, frozenset[object]] = {
+            kind: frozenset(e for e in self.entries if _json_type(e) is kind)
+            for kind in (str, bool, float)
+        }
 
     def __contains__(self, value: object) -> bool:
-        key = value_key(value)
-        return key is not None and key in self._keys
+        kind = type(value)
+        if kind is int:
+            kind = float
+        found = self._by_type.get(kind)
+        return found is not None and value in found
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -95,6 +102,14 @@ class ValueSet:
     @property
     def written(self) -> tuple[str, ...]:
         return tuple(_json_text(entry) for entry in self.entries)
+
+
+def _json_type(value: object) -> type | None:
+    """str, bool, or float for any number (3 and 3.0 are one number); None for the rest."""
+    kind = type(value)
+    if kind is int:
+        return float
+    return kind if kind in (str, bool, float) else None
 
 
 def _json_text(value: object) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from okta_wire.models import RequestType
@@ -40,7 +41,7 @@ COMMON_KEYS = {
 RULE_ENTRY_KEYS = {"when", "reason", "shadow"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     """One test of a value of the right type, failing with `reason`."""
 
@@ -69,20 +70,27 @@ class AttributeRule:
     required_when: Condition | None = None
     checks: tuple[Check, ...] = ()
 
-    @property
+    @cached_property
     def is_email(self) -> bool:
         return self.kind == "email"
 
-    @property
+    @cached_property
     def accepts(self) -> Callable[[object], bool]:
         return value_types.accepts(self.kind, self.items)
+
+    @cached_property
+    def changes_values(self) -> bool:
+        """Whether `normalised` can change a value: text steps, or whole floats as integers."""
+        return bool(self.normalize) or "integer" in (self.kind, self.items)
 
     def normalised(self, value: object) -> object:
         """The value as it would be stored: text steps on text (and on each text member of an
         array), and a whole float made an integer where the type is integer."""
         kind = self.items if self.kind == "array" else self.kind
         if isinstance(value, list) and self.kind == "array":
-            return [self._one(kind, item) for item in value]
+            items = [self._one(kind, item) for item in value]
+            # Unchanged, it stays the submitted list: nothing to send back.
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return self._one(kind, value)
 
     def _one(self, kind: str | None, value: object) -> object:

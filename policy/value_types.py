@@ -56,7 +56,12 @@ def accepts(kind: str, items: str | None) -> Callable[[object], bool]:
     member = SCALAR_TESTS[items]
 
     def every_member(value: object) -> bool:
-        return isinstance(value, list) and all(member(item) for item in value)
+        if not isinstance(value, list):
+            return False
+        for item in value:
+            if not member(item):
+                return False
+        return True
 
     return every_member
 
