@@ -24,9 +24,13 @@ from policy.on_allow import same
 def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decision:
     submitted = request.submitted
     values = dict(submitted)  # as they will be stored: normalised where a rule says so
+    # Okta stores what was submitted: only what normalisation changes is sent back.
+    updates: dict[str, object] = {}
     for name, rule in policy.attributes.items():
         if name in submitted and rule.changes_values:
-            values[name] = rule.normalised(submitted[name])
+            value = values[name] = rule.normalised(submitted[name])
+            if not same(value, submitted[name]):
+                updates[name] = value
     # Conditions read the values as they will be stored, whatever the order of the rules.
     facts = Facts(RequestType.REGISTRATION, values)
     failures: list[Failure] = network_failures(policy, request, facts, trace)
@@ -47,10 +51,6 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
         if is_absent(value):
             continue
         failures += judge_value(rule, value, facts, trace)
-    if any(not (f.shadow or policy.shadow) for f in failures):
-        return verdict(policy, request, failures, {}, seen_domain)  # a DENY sends no update
-    # Okta stores what was submitted: send only what differs from it.
-    updates = {name: v for name, v in values.items() if not same(v, submitted[name])}
     for assignment in policy.assignments_for(RequestType.REGISTRATION):
         value = assignment.value_for(values)
         target = assignment.target

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# Two labels or more, each of 1-63 letters, digits and inner hyphens.
+_DOMAIN = re.compile(rf"(?:{_LABEL}\.)+{_LABEL}", re.ASCII)
 _ATOM_ASCII = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~"
 )
@@ -50,7 +52,4 @@ def email_domain(value: str) -> str | None:
     if len(local.encode("utf-8", "surrogatepass")) + 1 + len(domain) > MAX_ADDRESS_BYTES:
         return None
     domain = domain.lower()
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
-        return None
-    return domain
+    return domain if _DOMAIN.fullmatch(domain) else None

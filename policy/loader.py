@@ -6,6 +6,7 @@ import dataclasses
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,11 @@ class Policy:
         return (reasons.BUILTIN_REASONS - reasons.RULE_REASONS) | found
 
     def assignments_for(self, request_type: RequestType) -> tuple[Assignment, ...]:
-        return tuple(a for a in self.assignments if request_type in a.on)
+        return self._assignments_by_type[request_type]
+
+    @cached_property
+    def _assignments_by_type(self) -> dict[RequestType, tuple[Assignment, ...]]:
+        return {t: tuple(a for a in self.assignments if t in a.on) for t in RequestType}
 
     def with_allowed_domains(self, allowed: Iterable[str]) -> Policy:
         entries = domain_set(list(allowed), "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS", ())

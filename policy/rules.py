@@ -15,7 +15,7 @@ from policy import reasons, value_types
 from policy.checks import is_blank
 from policy.checks_by_key import CHECK_KEYS, build_checks
 from policy.conditions import Condition, Facts, parse_when
-from policy.normalize import STEPS, normalize, ordered
+from policy.normalize import STEPS, composed, ordered
 from policy.schema import (
     Path,
     PolicyError,
@@ -83,20 +83,23 @@ class AttributeRule:
         """Whether `normalised` can change a value: text steps, or whole floats as integers."""
         return bool(self.normalize) or "integer" in (self.kind, self.items)
 
+    @cached_property
+    def _one(self) -> Callable[[object], object]:
+        kind = self.items if self.kind == "array" else self.kind
+        if kind == "integer":
+            return value_types.as_integer
+        text = composed(self.normalize)
+        return lambda value: text(value) if isinstance(value, str) else value
+
     def normalised(self, value: object) -> object:
         """The value as it would be stored: text steps on text (and on each text member of an
         array), and a whole float made an integer where the type is integer."""
-        kind = self.items if self.kind == "array" else self.kind
-        if isinstance(value, list) and self.kind == "array":
-            items = [self._one(kind, item) for item in value]
+        one = self._one
+        if self.kind == "array" and isinstance(value, list):
+            items = [one(item) for item in value]
             # Unchanged, it stays the submitted list: nothing to send back.
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-        return self._one(kind, value)
-
-    def _one(self, kind: str | None, value: object) -> object:
-        if kind == "integer":
-            return value_types.as_integer(value)
-        return normalize(self.normalize, value) if self.normalize else value
+        return one(value)
 
     def blank(self, value: object) -> bool:
         """No value a required attribute could hold: absent, invisible text, an empty array."""

@@ -53,15 +53,16 @@ def accepts(kind: str, items: str | None) -> Callable[[object], bool]:
     if kind != "array":
         return SCALAR_TESTS[kind]
     assert items is not None
-    member = SCALAR_TESTS[items]
+    # The exact types a member may have (bool is not int here: type(True) is bool).
+    member_types: dict[str, frozenset[type]] = {
+        "string": frozenset({str}),
+        "integer": frozenset({int}),
+        "number": frozenset({int, float}),
+    }
+    allowed = member_types[items]
 
     def every_member(value: object) -> bool:
-        if not isinstance(value, list):
-            return False
-        for item in value:
-            if not member(item):
-                return False
-        return True
+        return isinstance(value, list) and allowed.issuperset(map(type, value))
 
     return every_member
 
