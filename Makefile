@@ -49,7 +49,7 @@ preview: setup
 	$(BIN)/python -m tools.preview --url http://$(HOST):$(PORT) $(ARGS)
 
 # make check-policy POLICY=policies/example_full.toml (default: every shipped policy)
-POLICY ?= $(wildcard policies/*.toml)
+POLICY ?= $(filter-out %.cases.toml,$(wildcard policies/*.toml))
 check-policy: setup
 	$(BIN)/python -m tools.policy_check $(POLICY)
 

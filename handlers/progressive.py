@@ -3,43 +3,67 @@ allow in `com.okta.user.progressive.profile.update` (never `com.okta.user.profil
 
 from __future__ import annotations
 
+from handlers.network import network_failures
 from handlers.verdict import verdict
 from okta_wire.models import Decision, HookRequest, RequestType
 from policy import reasons
-from policy.checks import Failure, check, is_absent, is_blank, missing
+from policy.checks import (
+    Failure,
+    Trace,
+    applies,
+    is_absent,
+    judge_value,
+    missing,
+    record_required,
+    required_here,
+)
+from policy.conditions import Facts
 from policy.loader import Policy
-from policy.normalize import normalize
 from policy.on_allow import same
 
+_UPDATABLE = ("progressive", "updatable")
 
-def decide(policy: Policy, request: HookRequest) -> Decision:
+
+def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decision:
     submitted, current = request.submitted, request.current_profile
     failures = [
         Failure(name, reasons.ATTRIBUTE_NOT_UPDATABLE)
         for name in submitted
         if name not in policy.updatable
     ]
+    if trace is not None and submitted:
+        if failures:
+            trace.add((_UPDATABLE, False))
+        if len(failures) < len(submitted):
+            trace.add((_UPDATABLE, True))
     # Only attributes the policy lets a progressive update set are ever sent back.
     values = {
-        name: normalize(rule.normalize if (rule := policy.attributes.get(name)) else (), value)
+        name: rule.normalised(value) if (rule := policy.attributes.get(name)) else value
         for name, value in submitted.items()
         if name in policy.updatable
     }
+    # Conditions read the profile as it would be after the update.
+    facts = Facts(RequestType.PROGRESSIVE, values, current)
+    failures = network_failures(policy, request, facts, trace) + failures
     for name, rule in policy.attributes.items():
         if name in submitted and name not in policy.updatable:
             continue  # one cause per field is enough
+        if rule.when is not None and not applies(rule, facts, trace):
+            continue
         value = values.get(name)
         # Required here means: after this update the profile holds a value. A blank sent for it
         # would clear the stored one, so it is refused like a missing one.
-        if RequestType.PROGRESSIVE in rule.required and is_blank(value):
-            if name in submitted or is_blank(current.get(name)):
-                failures.append(missing(rule))
-            continue
+        if rule.required and required_here(rule, facts, trace):
+            blank = rule.blank(value)
+            kept = blank and name not in submitted and not rule.blank(current.get(name))
+            record_required(rule, not blank or kept, trace)
+            if blank:
+                if not kept:
+                    failures.append(missing(rule))
+                continue
         if is_absent(value):
             continue
-        failure = check(rule, value, policy.domains)
-        if failure is not None:
-            failures.append(failure)
+        failures += judge_value(rule, value, facts, trace)
     updates = dict(values)
     for assignment in policy.assignments_for(RequestType.PROGRESSIVE):
         value = assignment.value_for(values)

@@ -3,35 +3,54 @@ rule; on allow, the values that change go back in `com.okta.user.profile.update`
 
 from __future__ import annotations
 
+from handlers.network import network_failures
 from handlers.verdict import verdict
 from okta_wire.models import Decision, HookRequest, RequestType
-from policy.checks import Failure, check, email_domain, is_absent, is_blank, missing
+from policy.checks import (
+    Failure,
+    Trace,
+    applies,
+    is_absent,
+    judge_value,
+    missing,
+    record_required,
+    required_here,
+)
+from policy.conditions import Facts
 from policy.loader import Policy
-from policy.normalize import normalize
 from policy.on_allow import same
 
 
-def decide(policy: Policy, request: HookRequest) -> Decision:
+def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decision:
     submitted = request.submitted
     values = dict(submitted)  # as they will be stored: normalised where a rule says so
-    failures: list[Failure] = []
+    # Okta stores what was submitted: only what normalisation changes is sent back.
+    updates: dict[str, object] = {}
+    for name, rule in policy.attributes.items():
+        if name in submitted and rule.changes_values:
+            value = values[name] = rule.normalised(submitted[name])
+            if not same(value, submitted[name]):
+                updates[name] = value
+    # Conditions read the values as they will be stored, whatever the order of the rules.
+    facts = Facts(RequestType.REGISTRATION, values)
+    failures: list[Failure] = network_failures(policy, request, facts, trace)
     seen_domain = None
     for name, rule in policy.attributes.items():
-        value = normalize(rule.normalize, submitted.get(name))
-        if name in submitted:
-            values[name] = value
-        if RequestType.REGISTRATION in rule.required and is_blank(value):
-            failures.append(missing(rule))
+        value = values.get(name)
+        if rule.is_email and isinstance(value, str):
+            seen_domain = facts.domain_of(value)
+        if rule.when is not None and not applies(rule, facts, trace):
             continue
+        if rule.required and required_here(rule, facts, trace):
+            blank = rule.blank(value)
+            if trace is not None:
+                record_required(rule, not blank, trace)
+            if blank:
+                failures.append(missing(rule))
+                continue
         if is_absent(value):
             continue
-        if rule.kind == "email" and isinstance(value, str):
-            seen_domain = email_domain(value)
-        failure = check(rule, value, policy.domains)
-        if failure is not None:
-            failures.append(failure)
-    # Okta stores what was submitted: send only what differs from it.
-    updates = {name: v for name, v in values.items() if not same(v, submitted[name])}
+        failures += judge_value(rule, value, facts, trace)
     for assignment in policy.assignments_for(RequestType.REGISTRATION):
         value = assignment.value_for(values)
         target = assignment.target

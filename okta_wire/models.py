@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
+
+IPAddress = IPv4Address | IPv6Address
 
 
 class RequestType(StrEnum):
@@ -28,6 +31,10 @@ class HookRequest:
     current_profile: Mapping[str, object] = field(default_factory=dict)
     # The Accept-Language header of Okta's call, as sent; a source of the person's language.
     accept_language: str | None = None
+    # data.context.request.ipAddress: the address the person's browser called Okta from. None
+    # when the request has none, or one that is not an address (then `ip_malformed` is set).
+    ip_address: IPAddress | None = None
+    ip_malformed: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from okta_wire.models import RequestType
 from policy import reasons
-from policy.domains import Domains
-from policy.rules import AttributeRule
+from policy.addresses import email_domain
+from policy.conditions import Facts
 
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+if TYPE_CHECKING:
+    from policy.disposable import DisposableRule
+    from policy.domains import Domains
+    from policy.rules import AttributeRule, Check
+
+__all__ = ["Failure", "Trace", "email_domain", "is_absent", "is_blank"]
+
+# What a request did with each rule, for the cases' coverage: (the rule's key, passed). None in
+# production: nothing is recorded.
+Trace = set[tuple[tuple[str, ...], bool]] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failure:
     attribute: str
     reason: str
@@ -29,49 +39,124 @@ def is_blank(value: object) -> bool:
     """Absent, or text with no visible character (white space, zero-width or other invisible
     characters): no value a required attribute could hold. An optional attribute sent such text
     is still judged by its rule."""
-    if is_absent(value):
+    if value is None:
         return True
-    return isinstance(value, str) and not any(c.isprintable() and not c.isspace() for c in value)
-
-
-def email_domain(value: str) -> str | None:
-    """The lower-cased domain of a well-formed address, or None when it is not one."""
-    local, at, domain = value.partition("@")
-    if not at or "@" in domain or not local or len(local) > 64:
-        return None
-    # Every white space character but " " is also unprintable: one scan in C, not a loop here.
-    if " " in local or not local.isprintable():
-        return None
-    # Only ASCII domains: a lookalike in another script must never pass for an allowed name.
-    if not domain.isascii() or len(domain) > 253:
-        return None
-    domain = domain.lower()
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
-        return None
-    return domain
-
-
-def check(rule: AttributeRule, value: object, domains: Domains) -> Failure | None:
-    """None when `value` passes `rule`, else the failure."""
-
-    def failure(reason: str, shadow: bool = rule.shadow) -> Failure:
-        return Failure(rule.name, reason, shadow)
-
     if not isinstance(value, str):
-        return failure(reasons.INVALID_ATTRIBUTE_TYPE)
-    if rule.max_length is not None and len(value) > rule.max_length:
-        return failure(rule.reason)
-    if rule.kind == "email":
-        domain = email_domain(value)
-        if domain is None:
-            return failure(reasons.INVALID_EMAIL)
-        if not domains.permits(domain):
-            return failure(rule.reason, rule.shadow or domains.shadow)
-    if rule.pattern is not None and not rule.pattern.fullmatch(value):
-        return failure(rule.reason)
-    return None
+        return False
+    if not value:
+        return True
+    if value.isprintable():
+        return value.isspace()  # the one printable white space is " "
+    return not any(c.isprintable() and not c.isspace() for c in value)
+
+
+def applies(rule: AttributeRule, facts: Facts, trace: Trace) -> bool:
+    """Whether the attribute is judged at all on this request (its `when`)."""
+    if rule.when is None:
+        return True
+    holds = rule.when.holds(facts)
+    if trace is not None:
+        trace.add((("attributes", rule.name, "when"), holds))
+    return holds
+
+
+def required_here(rule: AttributeRule, facts: Facts, trace: Trace) -> bool:
+    if facts.request_type not in rule.required:
+        return False
+    if rule.required_when is None:
+        return True
+    holds = rule.required_when.holds(facts)
+    if trace is not None:
+        trace.add((("attributes", rule.name, "required_when"), holds))
+    return holds
+
+
+def record_required(rule: AttributeRule, present: bool, trace: Trace) -> None:
+    if trace is not None:
+        trace.add((("attributes", rule.name, "required"), present))
 
 
 def missing(rule: AttributeRule) -> Failure:
     return Failure(rule.name, reasons.MISSING_ATTRIBUTE, rule.shadow)
+
+
+def judge_value(rule: AttributeRule, value: object, facts: Facts, trace: Trace) -> list[Failure]:
+    """The failures of a present (normalised) value: its type, then each check in a fixed order,
+    up to the first enforced failure."""
+    accepted = rule.accepts(value)
+    if trace is not None:
+        trace.add((("attributes", rule.name, "type"), accepted))
+    if not accepted:
+        return [Failure(rule.name, reasons.INVALID_ATTRIBUTE_TYPE, rule.shadow)]
+    found: list[Failure] = []
+    for check in rule.checks:
+        when = check.when
+        if when is not None:
+            holds = when.holds(facts)
+            if trace is not None:
+                trace.add(((*check.at[:-1], "when"), holds))
+            if not holds:
+                continue
+        passed = check.test(value, facts)
+        if trace is not None:
+            trace.add((check.at, passed))
+        if not passed:
+            found.append(Failure(rule.name, check.reason, check.shadow))
+            if not check.shadow:
+                break
+    return found
+
+
+def email_checks(
+    rule: AttributeRule, domains: Domains, disposable: DisposableRule | None
+) -> tuple[Check, ...]:
+    """What an email attribute checks before its own keys: the address syntax, [domains], and
+    [disposable_domains] when the policy turns it on."""
+    from policy.rules import Check
+
+    at = ("attributes", rule.name, "type", "email")
+
+    def syntax(value: str, facts: Facts) -> bool:
+        return facts.domain_of(value) is not None
+
+    found = [Check(at, syntax, "an email address", reasons.INVALID_EMAIL, rule.shadow)]
+    if domains.configured:
+
+        def permitted(value: str, facts: Facts) -> bool:
+            domain = facts.domain_of(value)
+            return domain is not None and domains.permits(domain)
+
+        found.append(
+            Check(
+                ("domains",),
+                permitted,
+                "a domain that passes [domains]",
+                rule.reason,
+                rule.shadow or domains.shadow,
+            )
+        )
+    if disposable is not None:
+        rule_of_list = disposable
+
+        def not_disposable(value: str, facts: Facts) -> bool:
+            domain = facts.domain_of(value)
+            return domain is not None and rule_of_list.permits(domain)
+
+        found.append(
+            Check(
+                ("disposable_domains", "deny"),
+                not_disposable,
+                "not a disposable-address domain",
+                disposable.reason,
+                rule.shadow or disposable.shadow,
+                disposable.when,
+            )
+        )
+    return tuple(found)
+
+
+def request_types_judging(rule: AttributeRule, updatable: frozenset[str]) -> frozenset[RequestType]:
+    """The request types on which a value of this attribute is ever judged."""
+    if rule.name in updatable:
+        return frozenset(RequestType)
+    return frozenset({RequestType.REGISTRATION})

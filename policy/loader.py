@@ -7,23 +7,29 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from okta_wire.models import RequestType
 from policy import reasons
 from policy.catalogue import Catalogue, parse_catalogue
-from policy.domains import Domains, domain_entry, parse_domains
+from policy.checks import email_checks
+from policy.cross_checks import check_assignment, check_conditions
+from policy.disposable import DisposableRule, parse_disposable
+from policy.domains import Domains, domain_set, parse_domains
+from policy.network import NetworkRule, parse_network
 from policy.on_allow import Assignment, parse_assignments
 from policy.policy_lines import line_of, syntax_error_line
-from policy.rules import AttributeRule, parse_rule
+from policy.rules import AttributeRule, Check, parse_rule
+from policy.schema import Path as KeyPath
 from policy.schema import PolicyError, attribute_name, boolean, only, strings, table
 
 __all__ = ["AttributeRule", "Domains", "Policy", "PolicyError", "load_policy", "parse_policy"]
 
 TOP_LEVEL = {
-    "shadow", "default_locale", "domains", "attributes", "progressive", "set", "derive", "messages",
-    "version",
+    "shadow", "default_locale", "domains", "attributes", "progressive", "set", "derive",
+    "messages", "network", "disposable_domains", "version",
 }  # fmt: skip
 
 
@@ -37,6 +43,8 @@ class Policy:
     assignments: tuple[Assignment, ...] = ()
     # Every rule in shadow mode: failures are logged, never enforced.
     shadow: bool = False
+    network: NetworkRule | None = None
+    disposable: DisposableRule | None = None
     # What the policy says it is, e.g. "2024-06-01": shown in logs and Okta's System Log.
     version: str | None = None
 
@@ -46,15 +54,53 @@ class Policy:
 
     def reasons(self) -> frozenset[str]:
         """Every reason code a decision under this policy can carry."""
-        return reasons.BUILTIN_REASONS | {rule.reason for rule in self.attributes.values()}
+        found = {rule.reason for rule in self.attributes.values()}
+        found |= {check.reason for rule in self.attributes.values() for check in rule.checks}
+        if self.network is not None:
+            found.add(self.network.reason)
+        return (reasons.BUILTIN_REASONS - reasons.RULE_REASONS) | found
 
     def assignments_for(self, request_type: RequestType) -> tuple[Assignment, ...]:
-        return tuple(a for a in self.assignments if request_type in a.on)
+        return self._assignments_by_type[request_type]
+
+    @cached_property
+    def _assignments_by_type(self) -> dict[RequestType, tuple[Assignment, ...]]:
+        return {t: tuple(a for a in self.assignments if t in a.on) for t in RequestType}
 
     def with_allowed_domains(self, allowed: Iterable[str]) -> Policy:
-        entries = tuple(domain_entry(d, "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS") for d in allowed)
+        entries = domain_set(list(allowed), "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS", ())
         domains = dataclasses.replace(self.domains, allowed=entries)
-        return dataclasses.replace(self, domains=domains)
+        attributes = {
+            name: _with_email_checks(rule, domains, self.disposable)
+            for name, rule in self.attributes.items()
+        }
+        return dataclasses.replace(self, domains=domains, attributes=attributes)
+
+    def rule_keys(self) -> list[KeyPath]:
+        """Every rule of the policy that a request can pass or fail, by its key: what the cases
+        must each see both ways."""
+        found: list[KeyPath] = []
+        for rule in self.attributes.values():
+            path = ("attributes", rule.name)
+            for key, present in (("when", rule.when), ("required_when", rule.required_when)):
+                if present is not None:
+                    found.append((*path, key))
+            if rule.required:
+                found.append((*path, "required"))
+            found.append((*path, "type"))
+            for check in rule.checks:
+                if check.when is not None:
+                    found.append((*check.at[:-1], "when"))
+                found.append(check.at)
+        if self.network is not None:
+            if self.network.when is not None:
+                found.append(("network", "when"))
+            found += [
+                ("network", key) for key in ("blocked", "allowed") if getattr(self.network, key)
+            ]
+        if self.updatable:
+            found.append(("progressive", "updatable"))
+        return list(dict.fromkeys(found))
 
 
 def load_policy(path: Path) -> Policy:
@@ -83,70 +129,99 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 def _build(document: dict[str, Any], source: str) -> Policy:
     only(document, TOP_LEVEL, ())
     domains = parse_domains(table(document, "domains", ()))
+    disposable = parse_disposable(table(document, "disposable_domains", ()))
     attributes = {
         name: parse_rule(name, entry) for name, entry in table(document, "attributes", ()).items()
     }
-    for rule in attributes.values():
-        if rule.kind == "email" and not domains.configured:
+    emails = [rule for rule in attributes.values() if rule.is_email]
+    for rule in emails:
+        if not domains.configured and disposable is None:
             raise PolicyError(
-                "an email attribute needs [domains] allowed or blocked",
+                "an email attribute needs [domains] allowed or blocked, or [disposable_domains]",
                 ("attributes", rule.name, "type"),
             )
+    if disposable is not None and not emails:
+        raise PolicyError(
+            '[disposable_domains] can never apply: no attribute has type = "email"',
+            ("disposable_domains",),
+        )
+    attributes = {
+        name: _with_email_checks(rule, domains, disposable) for name, rule in attributes.items()
+    }
     progressive = table(document, "progressive", ())
     only(progressive, {"updatable"}, ("progressive",))
     updatable = frozenset(
         attribute_name(name, ("progressive", "updatable"))
         for name in strings(progressive, "updatable", ("progressive",))
     )
+    network = parse_network(table(document, "network", ()))
     catalogue = parse_catalogue(document)
-    for rule in attributes.values():
-        if not catalogue.has_default(rule.reason):
-            raise PolicyError(
-                f"[attributes.{rule.name}] reason {rule.reason} has no [messages] entry",
-                ("attributes", rule.name, "reason"),
-            )
-    assignments = parse_assignments(document)
-    for assignment in assignments:
-        _check_assignment(assignment, attributes, updatable)
-    return Policy(
+    policy = Policy(
         source=source,
         domains=domains,
         attributes=attributes,
         updatable=updatable,
         catalogue=catalogue,
-        assignments=assignments,
+        assignments=parse_assignments(document),
         shadow=boolean(document, "shadow", ()),
+        network=network,
+        disposable=disposable,
         version=_version(document),
+    )
+    _check_messages(policy)
+    for assignment in policy.assignments:
+        check_assignment(assignment, attributes, updatable)
+    check_conditions(attributes, updatable, network, disposable)
+    return policy
+
+
+def _with_email_checks(
+    rule: AttributeRule, domains: Domains, disposable: DisposableRule | None
+) -> AttributeRule:
+    if not rule.is_email:
+        return rule
+    return dataclasses.replace(rule, checks=email_checks(rule, domains, disposable) + own(rule))
+
+
+def own(rule: AttributeRule) -> tuple[Check, ...]:
+    """The checks the attribute's own table and [[rules]] give (not those of the email type)."""
+    return tuple(
+        check
+        for check in rule.checks
+        if check.at[0] == "attributes" and check.at[2:] != ("type", "email")
     )
 
 
-_VERSION = re.compile(r"[A-Za-z0-9._+-]{1,64}")
+def _check_messages(policy: Policy) -> None:
+    catalogue = policy.catalogue
+    for rule in policy.attributes.values():
+        for reason, at in [(rule.reason, ("attributes", rule.name, "reason"))] + [
+            (check.reason, (*check.at[:-1], "reason")) for check in own(rule)
+        ]:
+            if not catalogue.has_default(reason):
+                raise PolicyError(
+                    f"[{'.'.join(at[:-1])}] reason {reason} has no [messages] entry", at
+                )
+    others: list[tuple[str, str | None]] = [
+        ("network", policy.network.reason if policy.network else None),
+        ("disposable_domains", policy.disposable.reason if policy.disposable else None),
+    ]
+    for rule_name, code in others:
+        if code is not None and not catalogue.has_default(code):
+            raise PolicyError(
+                f"[{rule_name}] reason {code} has no [messages] entry", (rule_name, "reason")
+            )
+
+
+VERSION = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
 
 def _version(document: Mapping[str, Any]) -> str | None:
     value = document.get("version")
     if value is None:
         return None
-    if not isinstance(value, str) or not _VERSION.fullmatch(value):
+    if not isinstance(value, str) or not VERSION.fullmatch(value):
         raise PolicyError(
             "version must be 1 to 64 letters, digits, '.', '_', '+' or '-'", ("version",)
         )
     return value
-
-
-def _check_assignment(
-    assignment: Assignment, attributes: Mapping[str, AttributeRule], updatable: frozenset[str]
-) -> None:
-    section = "set" if assignment.source is None else "derive"
-    name = f"[{section}.{assignment.target}]"
-    if assignment.target in attributes:
-        raise PolicyError(
-            f"{name}: {assignment.target} also has [attributes.{assignment.target}]; a value "
-            "set on allow replaces the submitted one, so a rule on it would judge nothing stored",
-            (section, assignment.target),
-        )
-    if RequestType.PROGRESSIVE in assignment.on and assignment.target not in updatable:
-        raise PolicyError(
-            f"{name} on progressive: {assignment.target} is not in [progressive] updatable",
-            (section, assignment.target, "on"),
-        )

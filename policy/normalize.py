@@ -30,3 +30,19 @@ def normalize(steps: Sequence[str], value: object) -> object:
     for step in steps:
         value = STEPS[step](value)
     return value
+
+
+def composed(steps: Sequence[str]) -> Callable[[str], str]:
+    """The steps as one function of text, built once per rule."""
+    functions = tuple(STEPS[step] for step in ordered(steps))
+    if functions == (str.strip,):
+        return str.strip
+    if functions == (str.strip, str.lower):
+        return lambda value: value.strip().lower()
+
+    def apply(value: str) -> str:
+        for function in functions:
+            value = function(value)
+        return value
+
+    return apply

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,10 +39,16 @@ class Assignment:
 
 
 def same(a: object, b: object) -> bool:
-    """Equal as JSON: `true` is not `1`."""
-    if type(a) is str and type(b) is str:
-        return a == b  # the common case, without serialising both
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    """Equal as JSON text: `true` is not `1`, and `3.0` is not `3`."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[key], b[key]) for key in a)
+    return a == b
 
 
 def parse_assignments(document: Mapping[str, Any]) -> tuple[Assignment, ...]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 _KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
 _DOTTED = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
-_HEADER = re.compile(rf"\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?")
+_HEADER = re.compile(rf"\s*(\[\[?)\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?")
 _ASSIGN = re.compile(rf"\s*({_DOTTED})\s*=")
 _PART = re.compile(_KEY)
 _AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -18,9 +18,19 @@ def _parts(dotted: str) -> tuple[str, ...]:
     return tuple(part.strip("\"'") for part in _PART.findall(dotted))
 
 
+def _indexed(path: tuple[str, ...], arrays: dict[tuple[str, ...], int]) -> tuple[str, ...]:
+    """`path` with the index of the current element after each array of tables it is under:
+    the second `[[attributes.age.rules]]` is ("attributes", "age", "rules", "1")."""
+    for length in range(len(path), 0, -1):
+        if path[:length] in arrays:
+            return (*path[:length], str(arrays[path[:length]]), *path[length:])
+    return path
+
+
 def _keys(text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
     """(line number, full key path) of each table header and each `key =` line."""
     table: tuple[str, ...] = ()
+    arrays: dict[tuple[str, ...], int] = {}
     in_string = False
     # TOML ends lines at \n (or \r\n) only: str.splitlines would also split at U+2028 and others,
     # and every line number after one would be wrong.
@@ -34,7 +44,12 @@ def _keys(text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
             in_string = True
         header = _HEADER.fullmatch(line)
         if header:
-            table = _parts(header.group(1))
+            table = _parts(header.group(2))
+            if header.group(1) == "[[":
+                arrays[table] = arrays.get(table, -1) + 1
+                table = (*table, str(arrays[table]))
+            else:
+                table = _indexed(table, arrays)
             yield number, table
             continue
         assign = _ASSIGN.match(line)

@@ -12,6 +12,8 @@ INVALID_ATTRIBUTE = "INVALID_ATTRIBUTE"
 INVALID_EMAIL = "INVALID_EMAIL"
 INVALID_EMAIL_DOMAIN = "INVALID_EMAIL_DOMAIN"
 ATTRIBUTE_NOT_UPDATABLE = "ATTRIBUTE_NOT_UPDATABLE"
+DISPOSABLE_EMAIL_DOMAIN = "DISPOSABLE_EMAIL_DOMAIN"
+NETWORK_NOT_ALLOWED = "NETWORK_NOT_ALLOWED"
 TOO_MANY_ERRORS = "TOO_MANY_ERRORS"
 
 # The one table of built-in codes: a handler emits these or a policy rule's own `reason`.
@@ -24,8 +26,12 @@ BUILTIN_MESSAGES: Mapping[str, str] = MappingProxyType(
         INVALID_EMAIL: "Enter a valid email address.",
         INVALID_EMAIL_DOMAIN: "This email domain is not allowed to register.",
         ATTRIBUTE_NOT_UPDATABLE: "This field cannot be updated here.",
+        DISPOSABLE_EMAIL_DOMAIN: "Addresses of disposable email services cannot be used here.",
+        NETWORK_NOT_ALLOWED: "This request cannot be accepted from your network.",
         TOO_MANY_ERRORS: "More fields than can be listed were refused.",
     }
 )
 BUILTIN_REASONS = frozenset(BUILTIN_MESSAGES)
+# Emitted only under a policy with the rule that gives them ([network], [disposable_domains]).
+RULE_REASONS = frozenset({DISPOSABLE_EMAIL_DOMAIN, NETWORK_NOT_ALLOWED})
 BUILTIN_LOCALE = "en"

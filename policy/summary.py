@@ -5,17 +5,30 @@ from __future__ import annotations
 import json
 
 from okta_wire.models import RequestType
-from policy import reasons
+from policy import reasons, value_types
 from policy.loader import Policy
 from policy.on_allow import Assignment
-from policy.rules import AttributeRule
+from policy.rules import AttributeRule, Check
 
 
 def describe(policy: Policy) -> list[str]:
     lines = [f"{policy.source}: valid"]
-    shadowed = [f"[attributes.{r.name}]" for r in policy.attributes.values() if r.shadow]
+    shadowed = []
+    for rule in policy.attributes.values():
+        if rule.shadow:
+            shadowed.append(f"[attributes.{rule.name}]")
+            continue
+        shadowed += [
+            f"[attributes.{rule.name}] {check.text}"
+            for check in rule.checks
+            if check.shadow and check.at[0] == "attributes"
+        ]
     if policy.domains.shadow:
         shadowed.insert(0, "[domains]")
+    if policy.network is not None and policy.network.shadow:
+        shadowed.append("[network]")
+    if policy.disposable is not None and policy.disposable.shadow:
+        shadowed.append("[disposable_domains]")
     if policy.shadow:
         lines.append(
             "  SHADOW MODE: every rule is logged, none is enforced; every request is ALLOWED"
@@ -25,6 +38,8 @@ def describe(policy: Policy) -> list[str]:
             f"  rules in shadow mode (logged, not enforced): {', '.join(shadowed) or 'none'}"
         )
     lines.append(f"  email domains: {_domains(policy)}")
+    lines.append(f"  disposable addresses: {_disposable(policy)}")
+    lines.append(f"  network: {_network(policy)}")
     for request_type in RequestType:
         lines.append(f"  {request_type.short} ({request_type.value}):")
         lines += [f"    {line}" for line in _request_type(policy, request_type)]
@@ -36,9 +51,42 @@ def _domains(policy: Policy) -> str:
     domains = policy.domains
     if not domains.configured:
         return "no rule"
-    allowed = ", ".join(domains.allowed) or "any not blocked"
-    text = f"allowed {allowed}; blocked {', '.join(domains.blocked) or 'none'}"
+    allowed = ", ".join(domains.allowed.written) or "any not blocked"
+    text = f"allowed {allowed}; blocked {', '.join(domains.blocked.written) or 'none'}"
     return text + (" (shadow)" if domains.shadow else "")
+
+
+def _disposable(policy: Policy) -> str:
+    rule = policy.disposable
+    if rule is None:
+        return "no rule"
+    text = f"denied ({len(rule.listed)} domains of {rule.source}), else {rule.reason}"
+    if rule.allowed:
+        text += f"; allowed all the same: {', '.join(rule.allowed.written)}"
+    if rule.when is not None:
+        text += f"; only when {rule.when.text()}"
+    return text + (" (shadow)" if rule.shadow else "")
+
+
+def _network(policy: Policy) -> str:
+    rule = policy.network
+    if rule is None:
+        return "no rule"
+    parts = []
+    if rule.blocked:
+        parts.append(
+            f"blocked {', '.join(rule.blocked.written)} (an absent address passes, "
+            "a malformed one is denied)"
+        )
+    if rule.allowed:
+        parts.append(
+            f"allowed only {', '.join(rule.allowed.written)} (an absent or malformed address is "
+            "denied)"
+        )
+    text = "; ".join(parts) + f"; else {rule.reason} on {rule.attribute}"
+    if rule.when is not None:
+        text += f"; only when {rule.when.text()}"
+    return text + (" (shadow)" if rule.shadow else "")
 
 
 def _request_type(policy: Policy, request_type: RequestType) -> list[str]:
@@ -57,23 +105,30 @@ def _request_type(policy: Policy, request_type: RequestType) -> list[str]:
 def _rule(policy: Policy, rule: AttributeRule, request_type: RequestType) -> str:
     progressive = request_type is RequestType.PROGRESSIVE
     if progressive and rule.name not in policy.updatable:
+        if request_type in rule.required:
+            return "not updatable; required on the profile (else MISSING_ATTRIBUTE)"
         return "not updatable (a value is denied ATTRIBUTE_NOT_UPDATABLE)"
     parts = []
+    if rule.when is not None:
+        parts.append(f"only when {rule.when.text()}")
     if request_type in rule.required:
         parts.append("required unless already on the profile" if progressive else "required")
+        if rule.required_when is not None:
+            parts[-1] += f" when {rule.required_when.text()}"
     else:
         parts.append("optional")
     if rule.normalize:
         parts.append("normalised " + ", ".join(rule.normalize))
-    parts.append("text (else INVALID_ATTRIBUTE_TYPE)")
-    if rule.max_length is not None:
-        parts.append(f"at most {rule.max_length} characters")
-    if rule.kind == "email":
-        parts.append("an email address (else INVALID_EMAIL) with a domain that passes [domains]")
-    if rule.pattern is not None:
-        parts.append(f"matches {rule.pattern.pattern}")
-    parts.append(f"else {rule.reason}")
+    parts.append(f"{value_types.describe(rule.kind, rule.items)} (else INVALID_ATTRIBUTE_TYPE)")
+    parts += [_check(check, rule.shadow) for check in rule.checks]
     return "; ".join(parts) + (" [SHADOW]" if rule.shadow or policy.shadow else "")
+
+
+def _check(check: Check, whole_rule_shadowed: bool) -> str:
+    text = f"{check.text} (else {check.reason})"
+    if check.when is not None:
+        text += f" when {check.when.text()}"
+    return text + (" [shadow]" if check.shadow and not whole_rule_shadowed else "")
 
 
 def _on_allow(policy: Policy, request_type: RequestType) -> str:

@@ -24,6 +24,8 @@ logs.configure(background=False)
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "samples"
 POLICIES = ROOT / "policies"
+# The shipped policies, without the case files beside them.
+SHIPPED_POLICIES = sorted(p for p in POLICIES.glob("*.toml") if not p.name.endswith(".cases.toml"))
 
 BASIC_USER = "okta-test"
 BASIC_PASSWORD = leak_check.remember("test:password-with-colon")

@@ -3,6 +3,7 @@ say, independently of the handlers, what each policy may allow."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -98,14 +99,29 @@ def _label_ok(label: str) -> bool:
     return 1 <= len(label) <= 63 and set(label) <= ok and label[0] != "-" and label[-1] != "-"
 
 
+ATEXT = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~")
+
+
+def _atom_ok(atom: str) -> bool:
+    return bool(atom) and all(
+        c in ATEXT or (not c.isascii() and c.isprintable() and not c.isspace()) for c in atom
+    )
+
+
 def address_domain(value: object) -> str | None:
-    """The lower-case ASCII domain of a plain address (`local@domain`), else None."""
+    """The lower-case ASCII domain of a plain address (`local@domain`), else None: a local part
+    of dot-separated atoms (no quoted form, no dot at an end, no two in a row) of at most 64
+    bytes, and an ASCII domain of two labels or more."""
     if not isinstance(value, str) or value.count("@") != 1:
         return None
     local, domain = value.split("@")
-    if not local or len(local) > 64 or any(c.isspace() or not c.isprintable() for c in local):
+    if len(local.encode("utf-8", "surrogatepass")) > 64 or not all(map(_atom_ok, local.split("."))):
         return None
-    if not domain.isascii() or len(domain) > 253:
+    if (
+        not domain.isascii()
+        or len(domain) > 253
+        or len(local.encode("utf-8", "surrogatepass")) + 1 + len(domain) > 254
+    ):
         return None
     domain = domain.lower()
     labels = domain.split(".")
@@ -218,9 +234,67 @@ def may_allow_backslash_d(body: dict[str, Any]) -> bool:
     )
 
 
+AGENCIES = ("agency-one.example", "agency-two.example")
+ORG_BLOCKED = (ipaddress.ip_network("203.0.113.0/24"), ipaddress.ip_network("2001:db8:bad::/48"))
+
+
+def _disposable(domain: str) -> bool:
+    from disposable_email_domains import blocklist
+
+    if domain == "mailinator.com":  # the policy's own allow list
+        return False
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in blocklist for i in range(len(labels) - 1))
+
+
+def _org_network_ok(body: dict[str, Any]) -> bool:
+    """example_org's [network] blocked: an absent address passes, a malformed one does not."""
+    context = body["data"].get("context") or {}
+    address = (context.get("request") or {}).get("ipAddress") if isinstance(context, dict) else None
+    if address is None or address == "":
+        return True
+    try:
+        parsed = ipaddress.ip_address(address) if isinstance(address, str) else None
+    except ValueError:
+        return False
+    if parsed is None or "%" in str(address):
+        return False
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    return not any(parsed in network for network in ORG_BLOCKED)
+
+
+def _whole_number(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if value == int(value) else None
+
+
+def may_allow_example_org(body: dict[str, Any]) -> bool:
+    submitted, _ = _profiles(body)
+    if not _org_network_ok(body):
+        return False
+    number = _trim(submitted.get("employeeNumber"))
+    six_digits = isinstance(number, str) and len(number) == 6 and all(c in DIGITS for c in number)
+    if body["requestType"] != REGISTRATION:
+        return set(submitted) <= {"employeeNumber"} and (_blank(number) or six_digits)
+    email = _trim(submitted.get("email"))
+    domain = address_domain(email.lower() if isinstance(email, str) else email)
+    if domain is None or _disposable(domain):
+        return False
+    age = _whole_number(submitted.get("age"))
+    country = _trim(submitted.get("countryCode"))
+    if submitted.get("consent") is not True or age is None or age < 18:
+        return False
+    if country not in ("CA", "DE", "FR", "GB", "US"):
+        return False
+    return six_digits or (domain in AGENCIES and _blank(number))
+
+
 SHIPPED: dict[str, tuple[Path, Oracle]] = {
     "ssr": (POLICIES / "ssr.toml", may_allow_ssr),
     "progressive": (POLICIES / "progressive.toml", may_allow_progressive),
     "ssr_and_progressive": (POLICIES / "ssr_and_progressive.toml", may_allow_ssr_and_progressive),
     "example_full": (POLICIES / "example_full.toml", may_allow_example_full),
+    "example_org": (POLICIES / "example_org.toml", may_allow_example_org),
 }

@@ -15,10 +15,10 @@ from okta_wire.models import HookRequest, RequestType
 from okta_wire.response import okta_response
 from policy import reasons
 from policy.loader import Policy, load_policy
-from tests.conftest import POLICIES, MakeClient, sample
+from tests.conftest import SHIPPED_POLICIES, MakeClient, sample
 from tests.policy_support import answer, hook_on, write_policy
 
-SHIPPED = sorted(POLICIES.glob("*.toml"))
+SHIPPED = SHIPPED_POLICIES
 POLICY_OBJECTS = {path.name: load_policy(path) for path in SHIPPED}
 HANDLERS = {
     RequestType.REGISTRATION: registration.decide,
@@ -51,9 +51,10 @@ def test_every_builtin_code_is_emitted_by_some_request(
 ) -> None:
     # A rule with no `reason` of its own fails with the built-in INVALID_ATTRIBUTE / ..._DOMAIN.
     text = (
-        "[domains]\nallowed = ['example.com']\n[attributes.email]\ntype = 'email'\n"
+        "[domains]\nblocked = ['okta.com']\n[attributes.email]\ntype = 'email'\n"
         "[attributes.employeeNumber]\nrequired = ['registration']\npattern = '[0-9]{4}'\n"
         "[progressive]\nupdatable = ['employeeNumber']\n"
+        "[disposable_domains]\ndeny = true\n[network]\nblocked = ['203.0.113.0/24']\n"
     )
     client = hook_on(make_client, write_policy(tmp_path, text))
     seen: set[str] = set()
@@ -62,10 +63,15 @@ def test_every_builtin_code_is_emitted_by_some_request(
         {"email": "a@okta.com"},
         {"email": "nope"},
         {"email": 42},
+        {"email": "a@yopmail.com"},
     ]:
         body = sample("ssr")
         body["data"]["userProfile"].update(profile)
         seen |= emitted(answer(client, body))
+    body = sample("ssr")
+    body["data"]["userProfile"]["employeeNumber"] = "1234"
+    body["data"]["context"]["request"]["ipAddress"] = "203.0.113.9"
+    seen |= emitted(answer(client, body))
     body = sample("progressive")
     body["data"]["userProfileUpdate"]["department"] = "Sales"
     seen |= emitted(answer(client, body))

@@ -1,18 +1,78 @@
-"""Check policy files before they are deployed, and say what each one allows and denies.
+"""Check policy files before they are deployed, say what each one allows and denies, and run the
+test cases beside each one (`<policy>.cases.toml`).
 
 python -m tools.policy_check policies/example_full.toml [more.toml ...]
 
-Exit status 0 when every file is a valid policy; 1 when one is not (the error names its line).
+Exit status 0 when every file is a valid policy whose cases all pass; 1 otherwise. Each error
+reads FILE:LINE: what is wrong (the line of the key, table or case at fault).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from policy.loader import PolicyError, load_policy
+from policy.loader import Policy, PolicyError, load_policy
 from policy.summary import describe
+from tools.policy_cases import cases_path, coverage_gaps, run_cases
+
+
+@dataclass
+class Report:
+    """The check of one policy file: its summary, its errors, and notes that do not fail it."""
+
+    policy: Policy | None = None
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cases: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_policy_file(
+    path: Path,
+    allowed_email_domains: Sequence[str] = (),
+    *,
+    require_cases: bool = False,
+    require_coverage: bool = False,
+) -> Report:
+    """The policy at `path` loaded (with the domains that would replace its [domains] allowed),
+    and its cases run when there are any (or required): a case that fails is an error, and so is
+    a rule no case sees both passing and failing when `require_coverage` is set."""
+    report = Report()
+    try:
+        policy = load_policy(path)
+        if allowed_email_domains:
+            policy = policy.with_allowed_domains(allowed_email_domains)
+    except PolicyError as e:
+        report.errors.append(str(e))
+        return report
+    report.policy = policy
+    cases = cases_path(path)
+    if not cases.exists():
+        if require_cases:
+            report.errors.append(f"{path}: no test cases: write {cases} (see docs/policy.md)")
+        return report
+    outcome = run_cases(policy, cases)
+    report.cases = outcome.cases
+    report.errors += outcome.failures
+    if not outcome.failures:
+        gaps = coverage_gaps(policy, path.read_text(encoding="utf-8"), outcome)
+        (report.errors if require_coverage else report.notes).extend(gaps)
+    return report
+
+
+def check_for_deploy(path: Path, allowed_email_domains: Sequence[str] = ()) -> list[str]:
+    """What stops a deploy of the policy at `path`, as `FILE:LINE: ...` lines; empty when none.
+
+    The policy must load (with OKTA_HOOK_ALLOWED_EMAIL_DOMAINS applied, as the function will) and
+    have a case file whose every case passes."""
+    return check_policy_file(path, allowed_email_domains, require_cases=True).errors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LIST",
         help="comma-separated; checked and applied as OKTA_HOOK_ALLOWED_EMAIL_DOMAINS would be",
     )
+    parser.add_argument(
+        "--require-cases", action="store_true", help="a policy without a case file is an error"
+    )
+    parser.add_argument(
+        "--require-coverage",
+        action="store_true",
+        help="a rule no case sees both passing and failing is an error (else a note)",
+    )
     args = parser.parse_args(argv)
     domains = [d.strip() for d in args.allowed_email_domains.split(",") if d.strip()]
     if args.allowed_email_domains.strip() and not domains:
@@ -35,15 +103,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     invalid = 0
     for path in args.files:
-        try:
-            policy = load_policy(path)
-            if domains:
-                policy = policy.with_allowed_domains(domains)
-        except PolicyError as e:
-            print(f"{e}\n{path}: INVALID", file=sys.stderr)
+        report = check_policy_file(
+            path,
+            domains,
+            require_cases=args.require_cases,
+            require_coverage=args.require_coverage,
+        )
+        if report.policy is not None:
+            print("\n".join(describe(report.policy)))
+        if report.cases:
+            status = "failed" if report.errors else "passed"
+            print(f"  cases: {report.cases} in {cases_path(path)}, {status}")
+        for note in report.notes:
+            print(f"  note: {note}")
+        if not report.ok:
+            print("\n".join(report.errors) + f"\n{path}: INVALID", file=sys.stderr)
             invalid += 1
-            continue
-        print("\n".join(describe(policy)))
     return 1 if invalid else 0
 
 

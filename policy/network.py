@@ -1,0 +1,90 @@
+"""The network rule: CIDR ranges a request's address (data.context.request.ipAddress) must be in,
+or must not be in.
+
+`blocked`: an address in a range is denied; an absent address passes (nothing is known against
+it); a malformed one is denied. `allowed`: only an address in a range passes; an absent or a
+malformed one is denied. With both, an address must pass both.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from okta_wire.models import HookRequest
+from okta_wire.names import REASON
+from policy import reasons
+from policy.conditions import Condition, parse_when
+from policy.entries import Network, NetworkSet
+from policy.schema import Path, PolicyError, attribute_name, boolean, only, strings
+
+PATH: Path = ("network",)
+KEYS = {"allowed", "blocked", "attribute", "reason", "shadow", "when"}
+# An IPv4-mapped IPv6 address is judged as its IPv4 address: a mapped range would never match.
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+@dataclass(frozen=True)
+class NetworkRule:
+    allowed: NetworkSet
+    blocked: NetworkSet
+    # The profile attribute the cause is shown next to: a network is no field of the form.
+    attribute: str = "email"
+    reason: str = reasons.NETWORK_NOT_ALLOWED
+    shadow: bool = False
+    when: Condition | None = None
+
+    def failed_list(self, request: HookRequest) -> str | None:
+        """`"blocked"` or `"allowed"`: the list this request's address fails; None if it passes."""
+        address = request.ip_address
+        if self.blocked and (request.ip_malformed or address in self.blocked):
+            return "blocked"
+        if self.allowed and (address is None or address not in self.allowed):
+            return "allowed"
+        return None
+
+
+def parse_network(table: Mapping[str, Any]) -> NetworkRule | None:
+    if not table:
+        return None
+    only(table, KEYS, PATH)
+    lists = {key: NetworkSet(_ranges(table, key)) for key in ("allowed", "blocked")}
+    if not lists["allowed"] and not lists["blocked"]:
+        raise PolicyError("[network] needs allowed or blocked ranges", PATH)
+    attribute = table.get("attribute", "email")
+    if not isinstance(attribute, str):
+        raise PolicyError("[network] attribute must be an attribute name", (*PATH, "attribute"))
+    reason = table.get("reason", reasons.NETWORK_NOT_ALLOWED)
+    if not isinstance(reason, str) or not REASON.fullmatch(reason):
+        raise PolicyError("[network] reason must be a code of A-Z, 0-9 and _", (*PATH, "reason"))
+    return NetworkRule(
+        allowed=lists["allowed"],
+        blocked=lists["blocked"],
+        attribute=attribute_name(attribute, (*PATH, "attribute")),
+        reason=reason,
+        shadow=boolean(table, "shadow", PATH),
+        when=parse_when(table, "when", PATH),
+    )
+
+
+def _ranges(table: Mapping[str, Any], key: str) -> list[Network]:
+    at = (*PATH, key)
+    found = []
+    for entry in strings(table, key, PATH):
+        try:
+            network = ipaddress.ip_network(entry, strict=True)
+        except ValueError as e:
+            hint = ""
+            if "host bits set" in str(e):
+                hint = f" (the range is {ipaddress.ip_network(entry, strict=False)})"
+            raise PolicyError(f"[network] {key}: {entry!r} is not a CIDR range{hint}", at) from None
+        if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+            raise PolicyError(
+                f"[network] {key}: {entry!r} is IPv4-mapped; an address ::ffff:a.b.c.d is judged "
+                "as a.b.c.d, so write the IPv4 range",
+                at,
+            )
+        found.append(network)
+    return found

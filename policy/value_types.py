@@ -1,0 +1,75 @@
+"""The JSON types of Okta profile attributes, and how a submitted value is read as one of them.
+
+A boolean is never a number (JSON `true` is not `1`), a number is never a string, and an integer
+is a number with no fractional part: `3` and `3.0` (and `3e0`) are the integer 3, stored as `3`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# `text` is the name earlier policies used for `string`; `email` is a string holding an address.
+TYPES = ("string", "text", "email", "boolean", "integer", "number", "array")
+ITEM_TYPES = ("string", "integer", "number")
+STRING_TYPES = frozenset({"string", "text", "email"})
+NUMBER_TYPES = frozenset({"integer", "number"})
+
+
+def is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_string(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def is_boolean(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+SCALAR_TESTS: dict[str, Callable[[object], bool]] = {
+    "string": is_string,
+    "text": is_string,
+    "email": is_string,
+    "boolean": is_boolean,
+    "integer": is_integer,
+    "number": is_number,
+}
+
+
+def as_integer(value: object) -> object:
+    """`value` with a whole float (3.0) made the integer it is; any other value as it is."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def accepts(kind: str, items: str | None) -> Callable[[object], bool]:
+    """The test that a (normalised) value is of this type."""
+    if kind != "array":
+        return SCALAR_TESTS[kind]
+    assert items is not None
+    # The exact types a member may have (bool is not int here: type(True) is bool).
+    member_types: dict[str, frozenset[type]] = {
+        "string": frozenset({str}),
+        "integer": frozenset({int}),
+        "number": frozenset({int, float}),
+    }
+    allowed = member_types[items]
+
+    def every_member(value: object) -> bool:
+        return isinstance(value, list) and allowed.issuperset(map(type, value))
+
+    return every_member
+
+
+def describe(kind: str, items: str | None) -> str:
+    if kind == "array":
+        return f"an array of {items}s"
+    if kind in STRING_TYPES:
+        return "text"
+    return {"boolean": "true or false", "integer": "a whole number", "number": "a number"}[kind]
