@@ -1,4 +1,5 @@
-"""Check policy files before they are deployed, and say what each one allows and denies.
+"""Check policy files before they are deployed, say what each one allows and denies, and what
+the Okta org needs for it (form inputs, attribute permissions, the user profile policy's settings).
 
 python -m tools.policy_check policies/example_full.toml [more.toml ...]
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from policy.loader import PolicyError, load_policy
 from policy.summary import describe
+from tools.okta_steps import okta_steps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             invalid += 1
             continue
         print("\n".join(describe(policy)))
+        print("\n".join(okta_steps(policy).lines()))
     return 1 if invalid else 0
 
 
