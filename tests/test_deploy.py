@@ -413,7 +413,7 @@ def test_basic_prints_an_http_channel_body_with_a_placeholder(first_run: Shared)
 
 
 def test_oauth_client_secret_sets_the_token_checks_and_no_secret(cloud: FakeCloud) -> None:
-    run = ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "okta.hook"))
+    run = ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "hooks.registration"))
     assert env_file(cloud) == {
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "WORKERS": "1",
@@ -421,7 +421,7 @@ def test_oauth_client_secret_sets_the_token_checks_and_no_secret(cloud: FakeClou
         "OKTA_HOOK_POLICY": "policies/ssr_and_progressive.toml",
         "OKTA_HOOK_ISSUER": ISSUER,
         "OKTA_HOOK_AUDIENCE": "api://default",
-        "OKTA_HOOK_SCOPES": "okta.hook",
+        "OKTA_HOOK_SCOPES": "hooks.registration",
         "OKTA_HOOK_CLIENT_IDS": "0oa1hook",
         "OKTA_HOOK_JWKS_URI": f"{ISSUER}/v1/keys",
     }
@@ -436,7 +436,7 @@ def test_oauth_client_secret_sets_the_token_checks_and_no_secret(cloud: FakeClou
             "authType": "client_secret_post",
             "clientId": "0oa1hook",
             "tokenUrl": f"{ISSUER}/v1/token",
-            "scope": "okta.hook",
+            "scope": "hooks.registration",
             "clientSecret": "<set in Okta: the client secret of the Okta app 0oa1hook>",
         },
     }
@@ -454,7 +454,7 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
             "--client-id",
             "0oa2key,0oa3old",
             "--scopes",
-            "okta.hook  okta.other",
+            "hooks.registration  hooks.other",
             "--hook-key-id",
             "HKY1key",
             "--audience",
@@ -466,7 +466,7 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
     env = env_file(cloud)
     assert (env["OKTA_HOOK_ISSUER"], env["OKTA_HOOK_AUDIENCE"]) == (ISSUER, "api://hooks")
     assert (env["OKTA_HOOK_SCOPES"], env["OKTA_HOOK_CLIENT_IDS"]) == (
-        "okta.hook okta.other",
+        "hooks.registration hooks.other",
         "0oa2key,0oa3old",
     )
     config = printed_body(run.stdout)["channel"]["config"]
@@ -476,7 +476,7 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
         "authType": "private_key_jwt",
         "clientId": "0oa2key",
         "tokenUrl": f"{ISSUER}/v1/token",
-        "scope": "okta.hook okta.other",
+        "scope": "hooks.registration hooks.other",
         "hookKeyId": "HKY1key",
     }
 
@@ -486,7 +486,12 @@ def test_a_pinned_jwks_is_a_secret_with_its_own_binding(cloud: FakeCloud) -> Non
     key = public_jwk("pinned", "k1")
     jwks = json.dumps({"keys": [key]})
     path = cloud.write("jwks.json", jwks)
-    ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "s", "--jwks-file", str(path)))
+    run = ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "s", "--jwks-file", str(path)))
+    assert (
+        "warning: a pinned key set (--jwks-file) stops working at the authorization server's next"
+        in run.stdout
+    )
+    assert "Signing Key Rotation: Manual" in run.stdout
     env = env_file(cloud)
     assert "OKTA_HOOK_JWKS_URI" not in env
     assert env["OKTA_HOOK_JWKS_SECRET"] == (
@@ -581,7 +586,7 @@ def test_okta_is_not_switched_to_credentials_instances_may_not_have(cloud: FakeC
 
 def test_create_okta_hook_with_oauth_client_secret(cloud: FakeCloud) -> None:
     path = cloud.write("client-secret.txt", CLIENT_SECRET + "\n")
-    args = ("--project", PROJECT, *OAUTH, "--scopes", "okta.hook")
+    args = ("--project", PROJECT, *OAUTH, "--scopes", "hooks.registration")
     run = ok(
         cloud.deploy(
             *args, "--okta-client-secret-file", str(path), "--create-okta-hook", **OKTA_ENV
@@ -713,6 +718,16 @@ def test_okta_refusing_the_token_is_reported_without_it(cloud: FakeCloud) -> Non
             "OKTA_HOOK_LEEWAY_SECONDS must be between 0 and 300",
         ),
         (("--project", PROJECT, "--nope"), "unknown option: --nope (see ./deploy.sh --help)"),
+        (
+            ("--project", PROJECT, *OAUTH, "--scopes", "hooks.registration okta.hook"),
+            "--scopes okta.hook: Okta refuses a custom scope whose name starts with okta. (the "
+            "prefix of its own API scopes); name it e.g. hooks.registration",
+        ),
+        (
+            ("--project", PROJECT, "--auth", "hmac"),
+            "--auth hmac: Okta signs hook tokens with RS256: the HMAC mode "
+            "(OKTA_HOOK_JWT_HMAC_SECRET) is for local tests only, and deploy.sh does not deploy it",
+        ),
         (("--project",), "--project needs a value"),
         (
             ("--project", PROJECT, "--policy", "/etc/passwd"),
@@ -728,6 +743,14 @@ def test_bad_input_stops_before_any_gcloud_call(
     cloud: FakeCloud, args: tuple[str, ...], message: str
 ) -> None:
     refused(cloud.deploy(*args), message)
+    assert cloud.gcloud_calls() == []
+
+
+@pytest.mark.parametrize("form", ["", "_SECRET", "_FILE"])
+def test_the_hmac_mode_is_refused_in_any_form(cloud: FakeCloud, form: str) -> None:
+    run = cloud.deploy_basic(**{f"OKTA_HOOK_JWT_HMAC_SECRET{form}": "x" * 40})
+    refused(run, f"OKTA_HOOK_JWT_HMAC_SECRET{form} is set: Okta signs hook tokens with RS256")
+    assert "x" * 40 not in run.output
     assert cloud.gcloud_calls() == []
 
 

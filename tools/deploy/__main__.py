@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from service.settings import SECRET_SETTINGS
-from tools.deploy.checks import check
+from tools.deploy.checks import HMAC_REFUSED, check
 from tools.deploy.cloud_function import function_step
 from tools.deploy.function_checks import check_policy_path, configuration_step
 from tools.deploy.function_env import BASIC_CREDENTIALS, JWKS, function_env, stored_secrets
@@ -29,6 +29,7 @@ from tools.deploy.stored_secrets import secrets_step
 from tools.deploy.upload import upload_step
 from tools.deploy.usage import USAGE
 
+HMAC_SETTING = "OKTA_HOOK_JWT_HMAC_SECRET"
 # The source is this checkout: gcloud uploads the current directory (--source .).
 CHECKOUT = Path(__file__).resolve().parent.parent.parent
 
@@ -62,6 +63,9 @@ def deploy(argv: Sequence[str], env: dict[str, str], started_in: Path) -> int:
         return 0
     o = check(given)
     okta = okta_access(o, env)
+    for form in ("", "_SECRET", "_FILE"):
+        if env.get(f"{HMAC_SETTING}{form}"):
+            raise Refused(f"{HMAC_SETTING}{form} is set: {HMAC_REFUSED}")
     for name in SECRET_SETTINGS:
         if env.get(name):
             say(f"note: {name} in the environment is ignored: {PROG} reads secrets from files only")

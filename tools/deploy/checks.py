@@ -101,7 +101,15 @@ ONLY_FOR = {
 }
 
 
+HMAC_REFUSED = (
+    "Okta signs hook tokens with RS256: the HMAC mode (OKTA_HOOK_JWT_HMAC_SECRET) is for local "
+    "tests only, and deploy.sh does not deploy it"
+)
+
+
 def _authentication(o: Options) -> Options:
+    if "hmac" in o.auth.lower() or o.auth.upper().startswith("HS"):
+        raise Refused(f"--auth {o.auth}: {HMAC_REFUSED}")
     if o.auth not in MODES:
         raise Refused(f"--auth {o.auth} is not one of: {', '.join(MODES)}")
     for name, modes in ONLY_FOR.items():
@@ -117,6 +125,12 @@ def _authentication(o: Options) -> Options:
     scopes = " ".join(word for word in o.scopes.split(" ") if word)
     if not scopes:
         raise Refused(f"--auth {o.auth} needs --scopes (the custom scope Okta requests)")
+    for scope in scopes.split():
+        if scope.lower().startswith("okta."):
+            raise Refused(
+                f"--scopes {scope}: Okta refuses a custom scope whose name starts with okta. "
+                "(the prefix of its own API scopes); name it e.g. hooks.registration"
+            )
     if not o.client_id.replace(" ", "").replace(",", ""):
         raise Refused(f"--auth {o.auth} needs --client-id (the Okta app's client id)")
     token_url = o.token_url or f"{issuer}/v1/token"

@@ -19,6 +19,14 @@ from tools.deploy.output import Refused, say, step
 from tools.deploy.secret_inputs import SecretInputs
 
 REFUSED = "cannot be used, and the function would refuse every request"
+PINNED_JWKS_WARNING = (
+    "warning: a pinned key set (--jwks-file) stops working at the authorization server's next",
+    "  automatic key rotation (Okta rotates about four times a year): every token is then refused.",
+    "  Either set the server to rotate by hand (Admin Console: Security > API > Authorization",
+    "  Servers > the server > Edit: Signing Key Rotation: Manual), and run deploy.sh with the new",
+    "  key set before each manual rotation; or leave out --jwks-file, and the function follows the",
+    "  server's published keys by itself.",
+)
 
 
 def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]) -> str:
@@ -37,6 +45,8 @@ def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]
         for skipped in check_jwks(secrets.jwks):
             say(f"note: {skipped}")
         say("pinned JWKS: well formed")
+        for line in PINNED_JWKS_WARNING:
+            say(line)
     say(f"auth {o.auth}: settings complete")
     say(
         f"instances: {o.min_instances} to {o.max_instances}, {o.cpu} CPU, {o.memory}, "

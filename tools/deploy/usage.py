@@ -110,5 +110,5 @@ Examples:
   ./deploy.sh --project my-project --basic-credentials-file ~/okta-hook-basic.txt
   ./deploy.sh --project my-project --auth oauth-private-key \
       --issuer https://example.okta.com/oauth2/default --client-id 0oa1b2c3 \
-      --scopes okta.hook --hook-key-id HKY1b2c3 --create-okta-hook --dry-run
+      --scopes hooks.registration --hook-key-id HKY1b2c3 --create-okta-hook --dry-run
 """
