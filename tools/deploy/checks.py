@@ -20,6 +20,7 @@ POSITIVE_NUMBER = re.compile(r"[1-9][0-9]*")
 MEMORY = re.compile(r"[1-9][0-9]*(k|M|G|Ki|Mi|Gi)")
 CPUS = re.compile(r"[0-9]+(\.[0-9]+)?")
 HTTPS_URL = re.compile(r"https://[^\s/]+(/\S*)?")
+PUBLIC_ACCESS = ("allusers", "no-invoker-iam-check")
 
 
 def check(given: Options) -> Options:
@@ -81,6 +82,10 @@ def _how_it_runs(o: Options) -> None:
         raise Refused(f"--cpu {o.cpu} is not a number of CPUs like 1, 2 or 0.5")
     if float(o.cpu) < 1 and int(o.concurrency) != 1:
         raise Refused("--concurrency above 1 needs --cpu 1 or more")
+    if o.public_access not in PUBLIC_ACCESS:
+        raise Refused(
+            f"--public-access {o.public_access} is not one of: {', '.join(PUBLIC_ACCESS)}"
+        )
 
 
 def _positive(option: str, value: str) -> None:

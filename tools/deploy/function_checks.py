@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from auth.basic import CredentialsFormatError, credential_lines
 from core.logs import LOGGER_NAME
-from policy.loader import PolicyError, load_policy
+from policy.loader import Policy, PolicyError, load_policy
 from policy.summary import describe
 from service.settings import ConfigError, Settings
 from tools.deploy.function_env import JWKS, env_file_text
@@ -29,14 +30,20 @@ PINNED_JWKS_WARNING = (
 )
 
 
-def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]) -> str:
-    """Everything the function will read, checked as it reads it; the env-vars file's text."""
+@dataclass(frozen=True)
+class Configuration:
+    env_text: str  # the env-vars file's text
+    policy: Policy  # as the function will load it
+
+
+def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]) -> Configuration:
+    """Everything the function will read, checked as it reads it."""
     step("Checking the configuration")
     env_file = env_file_text(env)
     settings = check_settings(env)
-    summary = check_policy(settings)
+    policy = load_checked_policy(settings)
     say(f"policy {o.policy}: valid")
-    for line in summary[1:]:
+    for line in describe(policy)[1:]:
         say(f"    {line}")
     if secrets.basic_credentials:
         check_basic_credentials(secrets.basic_credentials)
@@ -53,7 +60,7 @@ def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]
         f"concurrency {o.concurrency} (WORKERS={o.workers} THREADS={o.threads}), "
         f"timeout {o.timeout}s"
     )
-    return env_file
+    return Configuration(env_file, policy)
 
 
 def check_policy_path(policy: str) -> None:
@@ -74,13 +81,18 @@ def check_settings(env: Mapping[str, str]) -> Settings:
 
 def check_policy(settings: Settings) -> list[str]:
     """The policy as the function loads it; what it allows and denies, a line each."""
+    return describe(load_checked_policy(settings))
+
+
+def load_checked_policy(settings: Settings) -> Policy:
+    """The policy as the function loads it; raises `Refused` saying why it cannot."""
     try:
         policy = load_policy(settings.policy_path)
         if settings.allowed_email_domains is not None:
             policy = policy.with_allowed_domains(settings.allowed_email_domains)
     except PolicyError as e:
         raise Refused(f"the policy {REFUSED}: {e}\n{settings.policy_path}: INVALID") from None
-    return describe(policy)
+    return policy
 
 
 def check_basic_credentials(text: str) -> None:
