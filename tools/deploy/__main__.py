@@ -19,7 +19,8 @@ from tools.deploy.checks import HMAC_REFUSED, check
 from tools.deploy.cloud_function import function_step
 from tools.deploy.function_checks import check_policy_path, configuration_step
 from tools.deploy.function_env import BASIC_CREDENTIALS, JWKS, function_env, stored_secrets
-from tools.deploy.okta_api import OktaApi, okta_access
+from tools.deploy.okta_access import okta_access
+from tools.deploy.okta_api import OktaApi
 from tools.deploy.okta_hook import HookStep
 from tools.deploy.okta_token import load_signing_key
 from tools.deploy.options import parse
