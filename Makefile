@@ -1,5 +1,8 @@
 # One command each: `make run` serves the hook locally, `make test` runs the tests,
 # `make bench` measures it (bench/RESULTS.md).
+#   make run [POLICY=path/to/policy.toml] [AUTH=basic|oauth] [PORT=8080]
+#   make preview [AUTH=basic|oauth] [PORT=8080] ARGS="registration --employee-number 1234"
+# Settings come from the environment, then local.env for what it does not set; POLICY beats both.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -18,8 +21,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 run: setup
-	set -a && . ./local.env && set +a && \
-	exec $(BIN)/functions-framework --target registration_hook --source main.py --host $(HOST) --port $(PORT)
+	exec $(BIN)/python -m tools.local_run --host $(HOST) --port $(PORT) \
+	  $(if $(POLICY),--policy $(POLICY)) $(if $(AUTH),--auth $(AUTH))
 
 test: setup
 	$(BIN)/python -m pytest
@@ -45,13 +48,12 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench $(ARGS)
 
 preview: setup
-	set -a && . ./local.env && set +a && \
-	$(BIN)/python -m tools.preview --url http://$(HOST):$(PORT) $(ARGS)
+	$(BIN)/python -m tools.preview --url http://$(HOST):$(PORT) \
+	  $(if $(filter oauth,$(AUTH)),--local-oauth) $(ARGS)
 
 # make check-policy POLICY=policies/example_full.toml (default: every shipped policy)
-POLICY ?= $(filter-out %.cases.toml,$(wildcard policies/*.toml))
 check-policy: setup
-	$(BIN)/python -m tools.policy_check $(POLICY)
+	$(BIN)/python -m tools.policy_check $(or $(POLICY),$(filter-out %.cases.toml,$(wildcard policies/*.toml)))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

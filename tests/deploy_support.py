@@ -7,9 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.jwt_support import KID, mint, okta_claims, public_jwk
+from tests.server_support import Served, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
@@ -19,7 +24,8 @@ CHECKOUT_FILES = ("deploy.sh", ".gcloudignore", "main.py", "requirements.txt")
 RUNTIME_DIRS = (
     "core", "secret_sources", "okta_wire", "policy", "handlers", "auth", "service", "policies"
 )  # fmt: skip
-CHECKOUT_DIRS = (*RUNTIME_DIRS, "tools")
+# Deploy also sends Okta's documented samples through Okta (execute).
+CHECKOUT_DIRS = (*RUNTIME_DIRS, "tools", "tests/samples")
 
 PROJECT = "hook-project-1"
 REGION = "europe-west1"
@@ -92,10 +98,13 @@ class FakeCloud:
                 }
             )
         )
-        self.okta_state.write_text(json.dumps({"org": OKTA_ORG, "token": OKTA_TOKEN}))
+        self.okta_state.write_text(json.dumps(okta_org()))
         self.gcloud_log.touch()
         self.curl_log.touch()
         self.runs: list[Run] = []
+        # Where fake Okta's execute reaches the hook: a function served on loopback.
+        self.execute_url = ""
+        self.execute_bearer = ""
 
     def write(self, name: str, text: str) -> Path:
         """A file outside the checkout (where secret files belong)."""
@@ -119,8 +128,15 @@ class FakeCloud:
             FAKE_OKTA_STATE=str(self.okta_state),
             FAKE_CURL_LOG=str(self.curl_log),
         )
+        if self.execute_url:
+            env.update(FAKE_OKTA_EXECUTE_URL=self.execute_url)
+        if self.execute_bearer:
+            env.update(FAKE_OKTA_EXECUTE_BEARER=self.execute_bearer)
         env.update(extra)
         return env
+
+    def set_okta(self, **changes: Any) -> None:
+        self.okta_state.write_text(json.dumps({**self.okta(), **changes}))
 
     def deploy(self, *args: str, stdin: str | None = None, **env: str) -> Run:
         """Run deploy.sh from the directory above the checkout, as a user would."""
@@ -150,6 +166,14 @@ class FakeCloud:
     def curl_calls(self) -> list[dict[str, Any]]:
         return _lines(self.curl_log)
 
+    def okta_bodies(self) -> list[tuple[str, Any]]:
+        """Each JSON body sent to Okta, with its call (`METHOD /path`)."""
+        return [
+            (call, json.loads(entry["body"]))
+            for call, entry in zip(okta_calls(self), self.curl_calls(), strict=True)
+            if entry["body"] and not call.endswith("/oauth2/v1/token")
+        ]
+
     def commands(self) -> list[list[str]]:
         """Each gcloud call's argv after `gcloud`."""
         return [call["argv"][1:] for call in self.gcloud_calls()]
@@ -165,6 +189,101 @@ class FakeCloud:
     def forget_calls(self) -> None:
         self.gcloud_log.write_text("")
         self.curl_log.write_text("")
+
+
+POLICY_ID = "rst1ssrpp0policy1d7"
+RULE_ID = "rul1ssrpp0rule01d7"
+DEFAULT_POLICY_ID = "rst0default0pol1d7"
+
+
+def enrollment_rule(rule_id: str) -> dict[str, Any]:
+    """A user profile policy's one rule as Okta returns it (its API reference's example): the
+    default form, no hook, sign-up denied, and the nulls Okta writes."""
+    return {
+        "id": rule_id,
+        "status": "ACTIVE",
+        "name": "Catch-all Rule",
+        "priority": 99,
+        "created": "2025-08-27T19:51:18.000Z",
+        "lastUpdated": "2025-08-27T19:51:22.000Z",
+        "system": True,
+        "conditions": None,
+        "actions": {
+            "profileEnrollment": {
+                "access": "ALLOW",
+                "preRegistrationInlineHooks": None,
+                "profileAttributes": [
+                    {"name": "email", "label": "Email", "required": True},
+                    {"name": "firstName", "label": "First name", "required": True},
+                    {"name": "lastName", "label": "Last name", "required": True},
+                ],
+                "targetGroupIds": None,
+                "unknownUserAction": "DENY",
+                "activationRequirements": {"emailVerification": True},
+                "uiSchemaId": "uis1" + rule_id[4:],
+                "progressiveProfilingAction": "DISABLED",
+            }
+        },
+        "_links": {"self": {"href": f"{OKTA_ORG}/api/v1/policies/p/rules/{rule_id}"}},
+        "type": "PROFILE_ENROLLMENT",
+    }
+
+
+def okta_org() -> dict[str, Any]:
+    """The org fake curl answers for: an API token, and two user profile policies."""
+    policies = [
+        {"id": DEFAULT_POLICY_ID, "name": "Default Policy", "system": True},
+        {"id": POLICY_ID, "name": "SSR + PP Inline Hook", "system": False},
+    ]
+    return {
+        "org": OKTA_ORG,
+        "token": OKTA_TOKEN,
+        "policies": [
+            {**p, "type": "PROFILE_ENROLLMENT", "status": "ACTIVE", "priority": 1} for p in policies
+        ],
+        "rules": {
+            DEFAULT_POLICY_ID: [enrollment_rule("rul0default0rul1d7")],
+            POLICY_ID: [enrollment_rule(RULE_ID)],
+        },
+    }
+
+
+# The hook's OAuth 2.0 settings in the tests: Okta's token, as the served function checks it.
+ISSUER = "https://example.okta.com/oauth2/default"
+HOOK_SCOPE = "hooks.registration"
+HOOK_CLIENT_ID = "0oa1hook"
+ROTATED = "okta:next-pw-R2d4"
+
+
+@contextmanager
+def hook_target(log_dir: Path, policy: str = "ssr_and_progressive.toml") -> Iterator[Served]:
+    """The function served on loopback as deploy.sh deploys it, standing for the deployed URL when
+    fake Okta runs execute: the test credentials (and their rotation), and Okta's tokens for the
+    hook's OAuth 2.0 app, checked against a pinned key set."""
+    env = {
+        "OKTA_HOOK_BASIC_CREDENTIALS": f"{CREDENTIALS.strip()}\n{ROTATED}",
+        "OKTA_HOOK_POLICY": str(ROOT / "policies" / policy),
+        "OKTA_HOOK_ISSUER": ISSUER,
+        "OKTA_HOOK_SCOPES": HOOK_SCOPE,
+        "OKTA_HOOK_CLIENT_IDS": HOOK_CLIENT_ID,
+        "OKTA_HOOK_JWKS": json.dumps({"keys": [public_jwk("okta", KID)]}),
+    }
+    with serve(env, log_dir) as served:
+        yield served
+
+
+def okta_hook_token() -> str:
+    """What Okta sends an OAuth 2.0 hook: a token of the hook's app from its authorization server."""
+    return mint(okta_claims(ISSUER, cid=HOOK_CLIENT_ID, sub=HOOK_CLIENT_ID, scp=[HOOK_SCOPE]))
+
+
+def okta_calls(cloud: FakeCloud) -> list[str]:
+    """Each curl call as `METHOD /path?query`, the org left out."""
+    calls = []
+    for entry in cloud.curl_calls():
+        argv = entry["argv"]
+        calls.append(f"{argv[argv.index('--request') + 1]} {argv[-1].removeprefix(OKTA_ORG)}")
+    return calls
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -190,8 +309,13 @@ CHANGING = (
     ("secrets", "add-iam-policy-binding"),
     ("projects", "add-iam-policy-binding"),
     ("functions", "deploy"),
+    ("run", "services", "update"),
 )
 
 
 def changing(commands: list[list[str]]) -> list[list[str]]:
-    return [c for c in commands if any(c[: len(words)] == list(words) for words in CHANGING)]
+    return [
+        c
+        for c in commands
+        if any(c[: len(words)] == list(words) for words in CHANGING) and "--help" not in c
+    ]

@@ -82,6 +82,12 @@ def run(argv: list[str], state: State, entry: dict[str, Any]) -> int:
         for name in upload_list(Path(words[2] if len(words) > 2 else ".")):
             print(name)
         return 0
+    if words[:3] == ["run", "services", "update"] and "--help" in switches:
+        if state.get("old_gcloud"):
+            print("gcloud run services update SERVICE [--region=REGION] [--image=IMAGE]")
+        else:
+            print("gcloud run services update SERVICE ... [--[no-]invoker-iam-check] ...")
+        return 0
     if project != state["project"]:
         raise Failure(f"PERMISSION_DENIED: no access to project [{project}]")
     group = words[0]
@@ -93,6 +99,8 @@ def run(argv: list[str], state: State, entry: dict[str, Any]) -> int:
         return secrets(words, values, state, entry)
     if group == "functions":
         return functions(words, values, switches, state, entry)
+    if group == "run":
+        return run_services(words, values, switches, state)
     if group == "projects":
         state.setdefault("project_bindings", []).append(values)
         return 0
@@ -218,6 +226,7 @@ def functions(
         labels = dict(item.split("=", 1) for item in values["--update-labels"].split(","))
         old = deployed.get(name, {"labels": {}})
         deployed[name] = {
+            **old,
             "labels": {**old["labels"], **labels},
             "uri": f"https://{name}-x7k2q9-uc.a.run.app",
             "flags": values,
@@ -285,6 +294,23 @@ def _stored(kind: str, name: str, body: dict[str, Any], version: int) -> dict[st
         for index, condition in enumerate(stored.get("conditions", [])):
             condition["name"] = f"{name}/conditions/{index}"
     return stored
+
+
+def run_services(words: list[str], values: dict[str, str], switches: set[str], state: State) -> int:
+    """A 2nd-gen function's Cloud Run service, of the same name: its invoker check."""
+    verb, name = words[2], words[3]
+    service = state.get("functions", {}).get(name)
+    if service is None:
+        raise Failure(f"NOT_FOUND: Cannot find service [{name}]")
+    annotations = service.setdefault("annotations", {})
+    if verb == "describe":
+        assert values.get("--format") == "json"
+        print(json.dumps({"metadata": {"name": name, "annotations": annotations}}))
+        return 0
+    if verb == "update" and "--no-invoker-iam-check" in switches:
+        annotations["run.googleapis.com/invoker-iam-disabled"] = "true"
+        return 0
+    raise Failure("unknown run services command")
 
 
 def matches(relative: str, pattern: str, anchored: bool) -> bool:

@@ -193,8 +193,9 @@ def may_allow_progressive(body: dict[str, Any]) -> bool:
 def may_allow_ssr_and_progressive(body: dict[str, Any]) -> bool:
     submitted, current = _profiles(body)
     if body["requestType"] == REGISTRATION:
-        return address_domain(submitted.get("email")) == "example.com" and four_ascii_digits(
-            submitted.get("employeeNumber")
+        number = submitted.get("employeeNumber")  # optional at sign-up, checked when given
+        return address_domain(submitted.get("email")) == "example.com" and (
+            _blank(number) or four_ascii_digits(number)
         )
     return set(submitted) <= {"employeeNumber"} and _employee_number_ok(
         submitted, current, trim=False

@@ -244,11 +244,14 @@ def test_progressive_policy_leaves_registration_alone(prog: TestClient) -> None:
 # --- ssr_and_progressive.toml (the default): both ------------------------------------------
 
 
-def test_default_policy_needs_both_for_registration(client: TestClient) -> None:
-    assert causes(decide(client, sample("ssr"))) == [
-        ("data.userProfile.employeeNumber", "MISSING_ATTRIBUTE")
-    ]
+def test_default_policy_allows_oktas_sign_up_sample_as_it_is(client: TestClient) -> None:
+    # The employee number is asked by the enrollment form (a required input), not by the policy:
+    # Okta's documented sign-up request, which has none, is allowed.
+    assert decide(client, sample("ssr")) == {"commands": [ALLOW]}
     assert decide(client, registration(employeeNumber="1234")) == {"commands": [ALLOW]}
+    assert causes(decide(client, registration(employeeNumber="12345"))) == [
+        ("data.userProfile.employeeNumber", "INVALID_EMPLOYEE_NUMBER")
+    ]
 
 
 def test_default_policy_reports_every_failing_field(client: TestClient) -> None:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.deploy_support import (
     CLIENT_SECRET,
     CREDENTIALS,
     FUNCTION,
+    HOOK_CLIENT_ID,
     OKTA_ORG,
     OKTA_TOKEN,
     PASSWORD,
@@ -32,22 +34,36 @@ from tests.deploy_support import (
     Run,
     changing,
     flag,
+    hook_target,
+    okta_calls,
+    okta_hook_token,
 )
 from tests.jwt_support import public_jwk
+from tests.server_support import Served
 from tools.deploy.options import Options, environment_variables
 from tools.deploy.options import flag as option_flag
 from tools.okta_inline_hook import BASIC_PLACEHOLDER
 
 ISSUER = "https://example.okta.com/oauth2/default"
-OAUTH = ("--auth", "oauth-client-secret", "--issuer", ISSUER, "--client-id", "0oa1hook")
+OAUTH = ("--auth", "oauth-client-secret", "--issuer", ISSUER, "--client-id", HOOK_CLIENT_ID)
 OKTA_ENV = {"OKTA_ORG_URL": OKTA_ORG, "OKTA_API_TOKEN": OKTA_TOKEN}
 SECRET_REFERENCE = f"projects/{PROJECT}/secrets/{BASIC_SECRET}/versions/latest"
 Shared = tuple[FakeCloud, Run]
 
 
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with hook_target(tmp_path_factory.mktemp("hook-target")) as served:
+        yield served
+
+
 @pytest.fixture
-def cloud(tmp_path: Path) -> FakeCloud:
-    return FakeCloud(tmp_path)
+def cloud(tmp_path: Path, target: Served) -> FakeCloud:
+    """A new project and org; Okta's execute reaches the function served on loopback."""
+    made = FakeCloud(tmp_path)
+    made.execute_url = target.url
+    made.execute_bearer = okta_hook_token()
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -321,6 +337,40 @@ def test_without_the_upload_list_every_run_deploys(cloud: FakeCloud) -> None:
     assert [c[:2] for c in changing(cloud.commands())] == [["functions", "deploy"]]
 
 
+# --- public access where allUsers is forbidden --------------------------------------------------
+
+
+def test_the_invoker_check_can_be_turned_off_instead_of_granting_all_users(
+    cloud: FakeCloud,
+) -> None:
+    run = ok(cloud.deploy_basic("--public-access", "no-invoker-iam-check"))
+    argv = deploy_argv(cloud)
+    assert "--no-allow-unauthenticated" in argv and "--allow-unauthenticated" not in argv
+    assert changing(cloud.commands())[-1] == [
+        "run", "services", "update", FUNCTION, "--region", REGION, "--project", PROJECT,
+        "--no-invoker-iam-check", "--quiet",
+    ]  # fmt: skip
+    annotations = cloud.state()["functions"][FUNCTION]["annotations"]
+    assert annotations == {"run.googleapis.com/invoker-iam-disabled": "true"}
+    assert "gcloud run services update --no-invoker-iam-check: available" in run.stdout
+    cloud.forget_calls()
+    run = ok(cloud.deploy_basic("--public-access", "no-invoker-iam-check"))
+    assert changing(cloud.commands()) == []
+    assert f"Cloud Run service {FUNCTION}: the invoker check is already off" in run.stdout
+
+
+def test_a_gcloud_without_the_flag_stops_before_any_change(cloud: FakeCloud) -> None:
+    state = cloud.state()
+    state["old_gcloud"] = True
+    cloud.gcloud_state.write_text(json.dumps(state))
+    refused(
+        cloud.deploy_basic("--public-access", "no-invoker-iam-check"),
+        "this gcloud has no --no-invoker-iam-check (gcloud run services update): update it "
+        "(gcloud components update), or use --public-access allusers",
+    )
+    assert changing(cloud.commands()) == []
+
+
 # --- dry run -----------------------------------------------------------------------------------
 
 
@@ -408,12 +458,19 @@ def test_basic_prints_an_http_channel_body_with_a_placeholder(first_run: Shared)
             },
         },
     }
-    assert 'In "Use the following inline hook", choose "okta-registration-hook".' in run.stdout
-    assert "Security > User Profile Policies" in run.stdout
+    # The Okta set-up the default policy needs, derived from it.
+    assert '    Inline hook: "okta-registration-hook"' in run.stdout
+    assert "    Run this hook: Both" in run.stdout
+    assert "  Security > User Profile Policies > the policy of your app > Enrollment:" in run.stdout
+    assert "    employeeNumber (Employee number): Required, add it; asked at sign-up" in run.stdout
+    assert (
+        "  Directory > Profile Editor > User (default): User permission Read-Write for: "
+        "employeeNumber"
+    ) in run.stdout
 
 
 def test_oauth_client_secret_sets_the_token_checks_and_no_secret(cloud: FakeCloud) -> None:
-    run = ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "okta.hook"))
+    run = ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "hooks.registration"))
     assert env_file(cloud) == {
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "WORKERS": "1",
@@ -421,7 +478,7 @@ def test_oauth_client_secret_sets_the_token_checks_and_no_secret(cloud: FakeClou
         "OKTA_HOOK_POLICY": "policies/ssr_and_progressive.toml",
         "OKTA_HOOK_ISSUER": ISSUER,
         "OKTA_HOOK_AUDIENCE": "api://default",
-        "OKTA_HOOK_SCOPES": "okta.hook",
+        "OKTA_HOOK_SCOPES": "hooks.registration",
         "OKTA_HOOK_CLIENT_IDS": "0oa1hook",
         "OKTA_HOOK_JWKS_URI": f"{ISSUER}/v1/keys",
     }
@@ -436,7 +493,7 @@ def test_oauth_client_secret_sets_the_token_checks_and_no_secret(cloud: FakeClou
             "authType": "client_secret_post",
             "clientId": "0oa1hook",
             "tokenUrl": f"{ISSUER}/v1/token",
-            "scope": "okta.hook",
+            "scope": "hooks.registration",
             "clientSecret": "<set in Okta: the client secret of the Okta app 0oa1hook>",
         },
     }
@@ -454,7 +511,7 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
             "--client-id",
             "0oa2key,0oa3old",
             "--scopes",
-            "okta.hook  okta.other",
+            "hooks.registration  hooks.other",
             "--hook-key-id",
             "HKY1key",
             "--audience",
@@ -466,7 +523,7 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
     env = env_file(cloud)
     assert (env["OKTA_HOOK_ISSUER"], env["OKTA_HOOK_AUDIENCE"]) == (ISSUER, "api://hooks")
     assert (env["OKTA_HOOK_SCOPES"], env["OKTA_HOOK_CLIENT_IDS"]) == (
-        "okta.hook okta.other",
+        "hooks.registration hooks.other",
         "0oa2key,0oa3old",
     )
     config = printed_body(run.stdout)["channel"]["config"]
@@ -476,7 +533,7 @@ def test_oauth_private_key_prints_the_hook_key_id(cloud: FakeCloud) -> None:
         "authType": "private_key_jwt",
         "clientId": "0oa2key",
         "tokenUrl": f"{ISSUER}/v1/token",
-        "scope": "okta.hook okta.other",
+        "scope": "hooks.registration hooks.other",
         "hookKeyId": "HKY1key",
     }
 
@@ -486,7 +543,12 @@ def test_a_pinned_jwks_is_a_secret_with_its_own_binding(cloud: FakeCloud) -> Non
     key = public_jwk("pinned", "k1")
     jwks = json.dumps({"keys": [key]})
     path = cloud.write("jwks.json", jwks)
-    ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "s", "--jwks-file", str(path)))
+    run = ok(cloud.deploy("--project", PROJECT, *OAUTH, "--scopes", "s", "--jwks-file", str(path)))
+    assert (
+        "warning: a pinned key set (--jwks-file) stops working at the authorization server's next"
+        in run.stdout
+    )
+    assert "Signing Key Rotation: Manual" in run.stdout
     env = env_file(cloud)
     assert "OKTA_HOOK_JWKS_URI" not in env
     assert env["OKTA_HOOK_JWKS_SECRET"] == (
@@ -514,7 +576,12 @@ def test_create_okta_hook_sends_the_real_header_to_okta_only(cloud: FakeCloud) -
     }
     assert "created in Okta" in run.stdout
     calls = cloud.curl_calls()
-    assert [c["argv"][c["argv"].index("--request") + 1] for c in calls] == ["GET", "POST"]
+    assert okta_calls(cloud) == [
+        "GET /api/v1/inlineHooks?type=com.okta.user.pre-registration",
+        "POST /api/v1/inlineHooks",
+        "POST /api/v1/inlineHooks/cal00000000000000001/execute",
+        "POST /api/v1/inlineHooks/cal00000000000000001/execute",
+    ]
     for call in calls:
         assert call["config"] == f'header = "Authorization: SSWS {OKTA_TOKEN}"\n'
     recorded = everything_recorded(cloud)
@@ -540,7 +607,9 @@ def test_create_okta_hook_twice_leaves_okta_alone(cloud: FakeCloud) -> None:
     okta = cloud.okta()
     cloud.forget_calls()
     run = ok(cloud.deploy_basic("--create-okta-hook", **OKTA_ENV))
-    assert [c["argv"][c["argv"].index("--request") + 1] for c in cloud.curl_calls()] == ["GET"]
+    assert [c for c in okta_calls(cloud) if not c.endswith("/execute")] == [
+        "GET /api/v1/inlineHooks?type=com.okta.user.pre-registration"
+    ]
     assert cloud.okta() == okta
     assert "already current in Okta (id cal00000000000000001)" in run.stdout
     assert "Nothing changed: everything was already up to date." in run.stdout
@@ -565,7 +634,9 @@ def test_okta_is_not_switched_to_credentials_instances_may_not_have(cloud: FakeC
     rotated = CREDENTIALS + "okta:next-pw-R2d4\n"
     cloud.forget_calls()
     run = ok(cloud.deploy_basic("--create-okta-hook", credentials=rotated, **OKTA_ENV))
-    assert [c["argv"][c["argv"].index("--request") + 1] for c in cloud.curl_calls()] == ["GET"]
+    assert [c for c in okta_calls(cloud) if not c.endswith("/execute")] == [
+        "GET /api/v1/inlineHooks?type=com.okta.user.pre-registration"
+    ]
     assert "not updated: the credentials changed in this run" in run.stdout
     cloud.forget_calls()
     run = ok(
@@ -581,7 +652,7 @@ def test_okta_is_not_switched_to_credentials_instances_may_not_have(cloud: FakeC
 
 def test_create_okta_hook_with_oauth_client_secret(cloud: FakeCloud) -> None:
     path = cloud.write("client-secret.txt", CLIENT_SECRET + "\n")
-    args = ("--project", PROJECT, *OAUTH, "--scopes", "okta.hook")
+    args = ("--project", PROJECT, *OAUTH, "--scopes", "hooks.registration")
     run = ok(
         cloud.deploy(
             *args, "--okta-client-secret-file", str(path), "--create-okta-hook", **OKTA_ENV
@@ -596,7 +667,7 @@ def test_create_okta_hook_with_oauth_client_secret(cloud: FakeCloud) -> None:
 
 def test_dry_run_with_create_okta_hook_only_reads_okta(cloud: FakeCloud) -> None:
     run = ok(cloud.deploy_basic("--dry-run", "--create-okta-hook", **OKTA_ENV))
-    assert [c["argv"][c["argv"].index("--request") + 1] for c in cloud.curl_calls()] == ["GET"]
+    assert okta_calls(cloud) == ["GET /api/v1/inlineHooks?type=com.okta.user.pre-registration"]
     assert cloud.okta().get("hooks", []) == []
     assert "[dry-run] curl " in run.stdout
     assert "--request POST" in run.stdout
@@ -713,6 +784,20 @@ def test_okta_refusing_the_token_is_reported_without_it(cloud: FakeCloud) -> Non
             "OKTA_HOOK_LEEWAY_SECONDS must be between 0 and 300",
         ),
         (("--project", PROJECT, "--nope"), "unknown option: --nope (see ./deploy.sh --help)"),
+        (
+            ("--project", PROJECT, "--public-access", "public"),
+            "--public-access public is not one of: allusers, no-invoker-iam-check",
+        ),
+        (
+            ("--project", PROJECT, *OAUTH, "--scopes", "hooks.registration okta.hook"),
+            "--scopes okta.hook: Okta refuses a custom scope whose name starts with okta. (the "
+            "prefix of its own API scopes); name it e.g. hooks.registration",
+        ),
+        (
+            ("--project", PROJECT, "--auth", "hmac"),
+            "--auth hmac: Okta signs hook tokens with RS256: the HMAC mode "
+            "(OKTA_HOOK_JWT_HMAC_SECRET) is for local tests only, and deploy.sh does not deploy it",
+        ),
         (("--project",), "--project needs a value"),
         (
             ("--project", PROJECT, "--policy", "/etc/passwd"),
@@ -728,6 +813,14 @@ def test_bad_input_stops_before_any_gcloud_call(
     cloud: FakeCloud, args: tuple[str, ...], message: str
 ) -> None:
     refused(cloud.deploy(*args), message)
+    assert cloud.gcloud_calls() == []
+
+
+@pytest.mark.parametrize("form", ["", "_SECRET", "_FILE"])
+def test_the_hmac_mode_is_refused_in_any_form(cloud: FakeCloud, form: str) -> None:
+    run = cloud.deploy_basic(**{f"OKTA_HOOK_JWT_HMAC_SECRET{form}": "x" * 40})
+    refused(run, f"OKTA_HOOK_JWT_HMAC_SECRET{form} is set: Okta signs hook tokens with RS256")
+    assert "x" * 40 not in run.output
     assert cloud.gcloud_calls() == []
 
 
@@ -832,9 +925,11 @@ def test_gcloud_uploads_only_what_the_function_runs(tmp_path: Path) -> None:
         pytest.skip("gcloud is not installed")
     cloud = FakeCloud(tmp_path)  # a copy, with a stray secret file and the tests next to it
     (cloud.checkout / "basic-credentials.txt").write_text(CREDENTIALS)
-    shutil.copytree(ROOT / "tests" / "samples", cloud.checkout / "tests" / "samples")
+    shutil.copytree(
+        ROOT / "tests" / "samples", cloud.checkout / "tests" / "samples", dirs_exist_ok=True
+    )
     (cloud.checkout / ".venv" / "lib").mkdir(parents=True)
-    (cloud.checkout / "auth" / "__pycache__").mkdir()
+    (cloud.checkout / "auth" / "__pycache__").mkdir(exist_ok=True)
     (cloud.checkout / "auth" / "__pycache__" / "basic.cpython-312.pyc").write_bytes(b"")
     env = {**os.environ, "CLOUDSDK_CONFIG": str(tmp_path / "gcloud-config")}
     env["CLOUDSDK_CORE_DISABLE_PROMPTS"] = "1"

@@ -28,7 +28,12 @@ from tools.deploy.output import Refused
 from tools.deploy.secret_inputs import SecretInputs
 
 ISSUER = "https://example.okta.com/oauth2/default"
-OAUTH = {"auth": "oauth-private-key", "issuer": ISSUER, "scopes": "okta.hook", "client_id": "0oa1"}
+OAUTH = {
+    "auth": "oauth-private-key",
+    "issuer": ISSUER,
+    "scopes": "hooks.registration",
+    "client_id": "0oa1",
+}
 REFUSED = "cannot be used, and the function would refuse every request"
 
 
@@ -118,7 +123,7 @@ def test_the_environment_deploy_writes_is_the_one_the_function_reads() -> None:
     assert (bearer.issuer, bearer.audience, bearer.scopes) == (
         ISSUER,
         "api://hooks",
-        ("okta.hook",),
+        ("hooks.registration",),
     )
     assert (bearer.client_ids, bearer.jwks_uri, bearer.leeway_seconds) == (
         ("0oa1",),

@@ -27,7 +27,7 @@ PRIVATE_KEY = HookSpec(
     uri=URI,
     client_id="0oa1",
     token_url="https://example.okta.com/oauth2/default/v1/token",
-    scope="okta.hook",
+    scope="hooks.registration",
     hook_key_id="HKY1",
 )
 
@@ -134,3 +134,23 @@ def test_the_command_reads_the_secret_from_stdin(
 def test_the_command_refuses_an_incomplete_oauth_hook(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["body", "--mode", "oauth-client-secret", "--name", "n", "--uri", URI]) == 2
     assert "needs a client id, a token URL and a scope" in capsys.readouterr().err
+
+
+def test_a_header_name_in_lower_case_is_the_same_header() -> None:
+    # The Admin Console's guide names the field `authorization`: Okta keeps it as typed.
+    hook = as_okta_returns(BASIC)
+    hook["channel"]["config"]["authScheme"]["key"] = "authorization"
+    assert find(BASIC, [hook]) == "cal1 ACTIVE current"
+    hook["channel"]["config"]["authScheme"]["key"] = "X-Authorization"
+    assert find(BASIC, [hook]) == "cal1 ACTIVE differs"
+
+
+def test_the_replace_body_has_no_type() -> None:
+    body = PRIVATE_KEY.replace_body()
+    assert "type" not in body
+    assert body == {k: v for k, v in PRIVATE_KEY.body().items() if k != "type"}
+
+
+def test_error_summary_of_the_token_endpoint() -> None:
+    document = {"error": "invalid_client", "error_description": "The client_assertion is invalid."}
+    assert error_summary(document) == "invalid_client: The client_assertion is invalid."

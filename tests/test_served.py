@@ -39,10 +39,20 @@ def test_progressive_sample_over_http(served: Served) -> None:
     }
 
 
-def test_registration_sample_over_http_is_denied_without_employee_number(served: Served) -> None:
+def test_registration_sample_over_http_is_allowed(served: Served) -> None:
     status, _, body = served.post(json.dumps(sample("ssr")).encode(), headers())
     assert status == 200
-    assert json.loads(body)["error"]["errorCauses"][0]["reason"] == "MISSING_ATTRIBUTE"
+    assert json.loads(body) == {
+        "commands": [{"type": "com.okta.action.update", "value": {"registration": "ALLOW"}}]
+    }
+
+
+def test_registration_over_http_is_denied_for_a_bad_employee_number(served: Served) -> None:
+    body = sample("ssr")
+    body["data"]["userProfile"]["employeeNumber"] = "12a4"
+    status, _, answer = served.post(json.dumps(body).encode(), headers())
+    assert status == 200
+    assert json.loads(answer)["error"]["errorCauses"][0]["reason"] == "INVALID_EMPLOYEE_NUMBER"
 
 
 def test_wrong_password_over_http(served: Served) -> None:

@@ -100,12 +100,12 @@ def test_global_shadow_allows_a_registration_every_rule_refuses(
     all_shadow: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
-    body = registration(email="x@evil-example.com")
+    body = registration(email="x@evil-example.com", employeeNumber="12a4")
     assert answer(all_shadow, body) == {"commands": [ALLOW]}
     [entry] = audit_lines(capsys)
     assert entry["shadow_reasons"] == [
         {"attribute": "email", "reason": "INVALID_EMAIL_DOMAIN"},
-        {"attribute": "employeeNumber", "reason": "MISSING_ATTRIBUTE"},
+        {"attribute": "employeeNumber", "reason": "INVALID_EMPLOYEE_NUMBER"},
     ]
     assert entry["email_domain"] == "evil-example.com"
     assert "x@evil-example.com" not in str(entry)

@@ -74,6 +74,13 @@ class HookSpec:
             "channel": {"type": channel_type, "version": VERSION, "config": config},
         }
 
+    def replace_body(self, secret: str | None = None) -> dict[str, Any]:
+        """The body of `PUT /api/v1/inlineHooks/{id}`: Okta's InlineHookReplace has no `type`
+        (a hook's type never changes)."""
+        body = self.body(secret)
+        del body["type"]
+        return body
+
     def matches(self, hook: Mapping[str, Any]) -> bool:
         """Whether an inline hook read from Okta has every field this spec sets.
 
@@ -85,7 +92,13 @@ class HookSpec:
         wanted_config = wanted["channel"]["config"]
         if self.mode == "basic":
             scheme = config.get("authScheme") or {}
-            same_auth = scheme.get("type") == "HEADER" and scheme.get("key") == "Authorization"
+            # A header name is case-insensitive: the Admin Console's guide writes `authorization`.
+            key = scheme.get("key")
+            same_auth = (
+                scheme.get("type") == "HEADER"
+                and isinstance(key, str)
+                and key.casefold() == "authorization"
+            )
         else:
             keys = ["authType", "clientId", "tokenUrl", "scope"]
             if self.mode == "oauth-private-key":
@@ -128,9 +141,13 @@ def find(spec: HookSpec, listing: Any) -> str:
 
 
 def error_summary(document: Any) -> str:
-    """Okta's error summary and causes, which name fields, never secret values."""
+    """Okta's error summary and causes, which name fields, never secret values; or the OAuth 2.0
+    error of its token endpoint (`error`, `error_description`)."""
     if not isinstance(document, dict):
         return "no error details"
+    if "errorSummary" not in document and isinstance(document.get("error"), str):
+        found = [str(document[k]) for k in ("error", "error_description") if document.get(k)]
+        return ": ".join(found)
     parts = [str(document.get("errorSummary") or "no error summary")]
     for cause in document.get("errorCauses") or []:
         if isinstance(cause, dict) and cause.get("errorSummary"):

@@ -1,5 +1,6 @@
-"""Check policy files before they are deployed, say what each one allows and denies, and run the
-test cases beside each one (`<policy>.cases.toml`).
+"""Check policy files before they are deployed: say what each one allows and denies, what the
+Okta org needs for it (form inputs, attribute permissions, the user profile policy's settings),
+and run the test cases beside it (`<policy>.cases.toml`).
 
 python -m tools.policy_check policies/example_full.toml [more.toml ...]
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from policy.loader import Policy, PolicyError, load_policy
 from policy.summary import describe
+from tools.okta_steps import okta_steps
 from tools.policy_cases import cases_path, coverage_gaps, run_cases
 
 
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if report.policy is not None:
             print("\n".join(describe(report.policy)))
+            print("\n".join(okta_steps(report.policy).lines()))
         if report.cases:
             status = "failed" if report.errors else "passed"
             print(f"  cases: {report.cases} in {cases_path(path)}, {status}")

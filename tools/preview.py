@@ -4,6 +4,12 @@ python -m tools.preview registration --email someone@example.com --employee-numb
 python -m tools.preview progressive --employee-number 12a4 nickName=Ro
 python -m tools.preview registration 'employeeNumber:=null'     # a JSON value after :=
 python -m tools.preview registration locale=fr_FR --accept-language 'fr-CH, fr;q=0.9'
+python -m tools.preview --local-oauth registration              # a hook run with AUTH=oauth
+
+It sends Basic with the first line of OKTA_HOOK_BASIC_CREDENTIALS (the environment's, else
+local.env's, as `make run` reads it), unless --basic, --bearer or --local-oauth says otherwise;
+to http://127.0.0.1:$PORT (8080 when PORT is unset). Each request gets a fresh eventId (Okta
+never repeats one but in a retry), unless --event-id gives one.
 """
 
 from __future__ import annotations
@@ -18,18 +24,15 @@ import urllib.request
 from typing import Any
 
 from auth.basic import CredentialsFormatError, credential_lines
-from service.settings import PROJECT_ROOT
+from tools import local_oauth
+from tools.local_env import LOCAL_ENV, local_settings
+from tools.okta_cases import SAMPLE_FILES, fresh_event_id, sample
 
-SAMPLES = PROJECT_ROOT / "tests" / "samples"
-SAMPLE_FILES = {
-    "registration": SAMPLES / "okta_ssr_request.json",
-    "progressive": SAMPLES / "okta_progressive_request.json",
-}
+BASIC = "OKTA_HOOK_BASIC_CREDENTIALS"
 
 
 def sample_request(kind: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(SAMPLE_FILES[kind].read_text(encoding="utf-8"))
-    return document
+    return sample(kind)
 
 
 def edit(document: dict[str, Any], kind: str, edits: dict[str, Any]) -> dict[str, Any]:
@@ -60,13 +63,25 @@ def parse_edits(args: argparse.Namespace) -> dict[str, Any]:
     return edits
 
 
-def authorization(args: argparse.Namespace) -> str | None:
+def authorization(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The Authorization header to send, and what it is, to say when the hook refuses it."""
+    if args.local_oauth:
+        return f"Bearer {local_oauth.token()}", "a token signed with the local key (AUTH=oauth)"
     if args.bearer:
-        return f"Bearer {args.bearer}"
-    basic = args.basic or _first_line(os.environ.get("OKTA_HOOK_BASIC_CREDENTIALS", ""))
+        return f"Bearer {args.bearer}", "the token given with --bearer"
+    if args.basic:
+        return _basic(args.basic), "the user:password given with --basic"
+    settings = local_settings(os.environ)
+    basic = _first_line(settings.get(BASIC, ""))
+    where = "the environment" if os.environ.get(BASIC) else LOCAL_ENV.name
     if basic:
-        return "Basic " + base64.b64encode(basic.encode("utf-8")).decode("ascii")
-    return None
+        user = basic.split(":", 1)[0]
+        return _basic(basic), f"Basic for {user}, the first line of {BASIC} in {where}"
+    return None, f"nothing: no --basic, --bearer or --local-oauth, and no {BASIC}"
+
+
+def _basic(user_password: str) -> str:
+    return "Basic " + base64.b64encode(user_password.encode("utf-8")).decode("ascii")
 
 
 def _first_line(text: str) -> str:
@@ -128,26 +143,38 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("kind", choices=sorted(SAMPLE_FILES), nargs="?", default="registration")
     parser.add_argument("attributes", nargs="*", metavar="attr=value", help="set an attribute")
-    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('PORT') or 8080}")
     parser.add_argument("--email")
     parser.add_argument("--employee-number")
     parser.add_argument(
         "--basic", help="user:password (default: the first line of OKTA_HOOK_BASIC_CREDENTIALS)"
     )
     parser.add_argument("--bearer", help="an access token to send as Bearer")
+    parser.add_argument(
+        "--local-oauth",
+        action="store_true",
+        help="send a token signed with the local key set (a hook run with make run AUTH=oauth)",
+    )
+    parser.add_argument("--event-id", help="the eventId to send (default: a fresh one)")
     parser.add_argument("--accept-language", help="an Accept-Language header to send")
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--show-request", action="store_true")
     args = parser.parse_intermixed_args(argv)
 
     document = edit(sample_request(args.kind), args.kind, parse_edits(args))
+    document["eventId"] = args.event_id or fresh_event_id()
     body = json.dumps(document).encode("utf-8")
     if args.show_request:
         print(json.dumps(document, indent=2))
+    header, sent = authorization(args)
     try:
-        status, text = send(args.url, body, authorization(args), args.timeout, args.accept_language)
+        status, text = send(args.url, body, header, args.timeout, args.accept_language)
     except (urllib.error.URLError, OSError) as e:
-        print(f"cannot reach {args.url}: {e}", file=sys.stderr)
+        print(
+            f"cannot reach {args.url}: {e}. Is the hook running? Start it with make run "
+            "(PORT=... for another port), or give --url.",
+            file=sys.stderr,
+        )
         return 2
     print(f"HTTP {status}")
     try:
@@ -155,6 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(text)
     print(describe(status, text))
+    if status == 401:
+        print(
+            f"the hook refused the credentials (sent: {sent}). A hook started with make run takes "
+            "Basic with a line of the OKTA_HOOK_BASIC_CREDENTIALS it started with (--basic "
+            "user:password); one started with make run AUTH=oauth takes only --local-oauth "
+            "(make preview AUTH=oauth).",
+            file=sys.stderr,
+        )
     return 0 if status == 200 else 1
 
 

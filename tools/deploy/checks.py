@@ -20,6 +20,7 @@ POSITIVE_NUMBER = re.compile(r"[1-9][0-9]*")
 MEMORY = re.compile(r"[1-9][0-9]*(k|M|G|Ki|Mi|Gi)")
 CPUS = re.compile(r"[0-9]+(\.[0-9]+)?")
 HTTPS_URL = re.compile(r"https://[^\s/]+(/\S*)?")
+PUBLIC_ACCESS = ("allusers", "no-invoker-iam-check")
 
 
 def check(given: Options) -> Options:
@@ -81,6 +82,10 @@ def _how_it_runs(o: Options) -> None:
         raise Refused(f"--cpu {o.cpu} is not a number of CPUs like 1, 2 or 0.5")
     if float(o.cpu) < 1 and int(o.concurrency) != 1:
         raise Refused("--concurrency above 1 needs --cpu 1 or more")
+    if o.public_access not in PUBLIC_ACCESS:
+        raise Refused(
+            f"--public-access {o.public_access} is not one of: {', '.join(PUBLIC_ACCESS)}"
+        )
 
 
 def _positive(option: str, value: str) -> None:
@@ -101,7 +106,15 @@ ONLY_FOR = {
 }
 
 
+HMAC_REFUSED = (
+    "Okta signs hook tokens with RS256: the HMAC mode (OKTA_HOOK_JWT_HMAC_SECRET) is for local "
+    "tests only, and deploy.sh does not deploy it"
+)
+
+
 def _authentication(o: Options) -> Options:
+    if "hmac" in o.auth.lower() or o.auth.upper().startswith("HS"):
+        raise Refused(f"--auth {o.auth}: {HMAC_REFUSED}")
     if o.auth not in MODES:
         raise Refused(f"--auth {o.auth} is not one of: {', '.join(MODES)}")
     for name, modes in ONLY_FOR.items():
@@ -117,6 +130,12 @@ def _authentication(o: Options) -> Options:
     scopes = " ".join(word for word in o.scopes.split(" ") if word)
     if not scopes:
         raise Refused(f"--auth {o.auth} needs --scopes (the custom scope Okta requests)")
+    for scope in scopes.split():
+        if scope.lower().startswith("okta."):
+            raise Refused(
+                f"--scopes {scope}: Okta refuses a custom scope whose name starts with okta. "
+                "(the prefix of its own API scopes); name it e.g. hooks.registration"
+            )
     if not o.client_id.replace(" ", "").replace(",", ""):
         raise Refused(f"--auth {o.auth} needs --client-id (the Okta app's client id)")
     token_url = o.token_url or f"{issuer}/v1/token"

@@ -14,6 +14,8 @@ from tools.deploy.upload import fingerprint
 LABEL = "okta-hook-config"
 # A first deploy builds the function: minutes, not seconds.
 DEPLOY_SECONDS = 1800.0
+# With --public-access no-invoker-iam-check: no allUsers binding; the check is turned off after.
+NOT_PUBLIC = "--no-allow-unauthenticated"
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ def deploy_argv(o: Options) -> list[str]:
     argv = [
         "gcloud", "functions", "deploy", o.function, "--gen2", "--project", o.project,
         "--region", o.region, "--runtime", o.runtime, "--source", ".",
-        "--entry-point", "registration_hook", "--trigger-http", "--allow-unauthenticated",
+        "--entry-point", "registration_hook", "--trigger-http",
+        "--allow-unauthenticated" if o.public_access == "allusers" else NOT_PUBLIC,
         "--ingress-settings", "all", "--service-account", o.service_account_email,
         "--timeout", f"{o.timeout}s", "--memory", o.memory, "--cpu", o.cpu,
         "--concurrency", o.concurrency, "--min-instances", o.min_instances,
@@ -48,6 +51,10 @@ def function_step(
         say(f"  {line}")
     deploy = deploy_argv(o)
     label = fingerprint(deploy, env_text, upload) if upload is not None else ""
+    if runner.plan:
+        say("(its label, a digest of the upload, these flags and this environment, is known when")
+        say("gcloud lists the upload)")
+        label = "<fingerprint>"
     where = ["--region", o.region, "--project", o.project]
     described = runner.check(
         ["gcloud", "functions", "describe", o.function, *where, f"--format=value(labels.{LABEL})"],

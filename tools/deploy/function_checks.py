@@ -6,29 +6,46 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from auth.basic import CredentialsFormatError, credential_lines
 from core.logs import LOGGER_NAME
-from policy.loader import PolicyError, load_policy
+from policy.loader import Policy
 from policy.summary import describe
 from service.settings import ConfigError, Settings
 from tools.deploy.function_env import JWKS, env_file_text
 from tools.deploy.options import Options
 from tools.deploy.output import Refused, say, step
 from tools.deploy.secret_inputs import SecretInputs
+from tools.policy_cases import cases_path
+from tools.policy_check import check_policy_file
 
 REFUSED = "cannot be used, and the function would refuse every request"
+PINNED_JWKS_WARNING = (
+    "warning: a pinned key set (--jwks-file) stops working at the authorization server's next",
+    "  automatic key rotation (Okta rotates about four times a year): every token is then refused.",
+    "  Either set the server to rotate by hand (Admin Console: Security > API > Authorization",
+    "  Servers > the server > Edit: Signing Key Rotation: Manual), and run deploy.sh with the new",
+    "  key set before each manual rotation; or leave out --jwks-file, and the function follows the",
+    "  server's published keys by itself.",
+)
 
 
-def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]) -> str:
-    """Everything the function will read, checked as it reads it; the env-vars file's text."""
+@dataclass(frozen=True)
+class Configuration:
+    env_text: str  # the env-vars file's text
+    policy: Policy  # as the function will load it
+
+
+def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]) -> Configuration:
+    """Everything the function will read, checked as it reads it."""
     step("Checking the configuration")
     env_file = env_file_text(env)
     settings = check_settings(env)
-    summary = check_policy(settings)
+    policy = load_checked_policy(settings)
     say(f"policy {o.policy}: valid")
-    for line in summary[1:]:
+    for line in describe(policy)[1:]:
         say(f"    {line}")
     if secrets.basic_credentials:
         check_basic_credentials(secrets.basic_credentials)
@@ -37,13 +54,15 @@ def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]
         for skipped in check_jwks(secrets.jwks):
             say(f"note: {skipped}")
         say("pinned JWKS: well formed")
+        for line in PINNED_JWKS_WARNING:
+            say(line)
     say(f"auth {o.auth}: settings complete")
     say(
         f"instances: {o.min_instances} to {o.max_instances}, {o.cpu} CPU, {o.memory}, "
         f"concurrency {o.concurrency} (WORKERS={o.workers} THREADS={o.threads}), "
         f"timeout {o.timeout}s"
     )
-    return env_file
+    return Configuration(env_file, policy)
 
 
 def check_policy_path(policy: str) -> None:
@@ -64,13 +83,26 @@ def check_settings(env: Mapping[str, str]) -> Settings:
 
 def check_policy(settings: Settings) -> list[str]:
     """The policy as the function loads it; what it allows and denies, a line each."""
-    try:
-        policy = load_policy(settings.policy_path)
-        if settings.allowed_email_domains is not None:
-            policy = policy.with_allowed_domains(settings.allowed_email_domains)
-    except PolicyError as e:
-        raise Refused(f"the policy {REFUSED}: {e}\n{settings.policy_path}: INVALID") from None
-    return describe(policy)
+    return describe(load_checked_policy(settings))
+
+
+def load_checked_policy(settings: Settings) -> Policy:
+    """The policy as the function loads it, its cases passing (when it has a case file);
+    raises `Refused` saying why it cannot be deployed."""
+    path = settings.policy_path
+    report = check_policy_file(path, settings.allowed_email_domains or ())
+    if report.policy is None:
+        raise Refused(f"the policy {REFUSED}: {report.errors[0]}\n{path}: INVALID")
+    if report.errors:
+        failing = "\n".join(report.errors)
+        raise Refused(
+            f"the policy's cases fail, so it is not deployed:\n{failing}\n{path}: INVALID"
+        )
+    if report.cases:
+        say(f"policy {path}: {report.cases} case(s) in {cases_path(path)} pass")
+    else:
+        say(f"note: policy {path} has no case file ({cases_path(path)}): see docs/policy.md")
+    return report.policy
 
 
 def check_basic_credentials(text: str) -> None:

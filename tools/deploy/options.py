@@ -53,10 +53,17 @@ class Options:
     policy: str = _value("OKTA_HOOK_POLICY", DEFAULT_POLICY)
     allowed_email_domains: str = _value("OKTA_HOOK_ALLOWED_EMAIL_DOMAINS")
     secret_refresh_seconds: str = _value("OKTA_HOOK_SECRET_REFRESH_SECONDS")
+    public_access: str = _value("DEPLOY_PUBLIC_ACCESS", "allusers")
     okta_hook_name: str = _value("DEPLOY_HOOK_NAME")
+    okta_policy: str = _value("DEPLOY_OKTA_POLICY")
+    okta_api_client_id: str = _value("OKTA_API_CLIENT_ID")
+    okta_api_private_key_file: str = _value("OKTA_API_PRIVATE_KEY_FILE")
+    okta_api_key_id: str = _value("OKTA_API_KEY_ID")
     create_okta_hook: bool = _switch("DEPLOY_CREATE_OKTA_HOOK")
     force_okta_update: bool = _switch(None)
+    skip_okta_verify: bool = _switch("DEPLOY_SKIP_OKTA_VERIFY")
     dry_run: bool = _switch("DEPLOY_DRY_RUN")
+    plan: bool = _switch(None)
     force_deploy: bool = _switch("DEPLOY_FORCE")
 
     @property

@@ -24,10 +24,12 @@ def project_step(o: Options, runner: Runner, basic_secret: str | None) -> None:
         quiet=True,
     )
     account = accounts.text() if accounts.ok else ""
-    if not account:
+    if runner.plan:
+        account = "the account gcloud is logged in with (gcloud auth login)"
+    elif not account:
         raise Refused("gcloud has no active account: run gcloud auth login")
     say(f"acting as {account}")
-    if basic_secret is not None:
+    if basic_secret is not None and not runner.plan:
         held = runner.check(
             ["gcloud", "secrets", "versions", "describe", "latest", "--secret", basic_secret,
              "--project", o.project, "--format=value(name)"],
@@ -41,7 +43,7 @@ def project_step(o: Options, runner: Runner, basic_secret: str | None) -> None:
         ["gcloud", "services", "list", "--enabled", "--project", o.project,
          "--format=value(config.name)"]
     )  # fmt: skip
-    if not enabled.ok:
+    if not enabled.ok and not runner.plan:
         question = f"does it exist, and may {account} use it?"
         raise Refused(f"cannot list the enabled APIs of {o.project} ({question})")
     missing = [api for api in APIS if api not in enabled.text().splitlines()]

@@ -1,5 +1,6 @@
 """Runs gcloud and curl: each command printed first; one that changes something is only
-printed in a dry run. Never a shell string; secrets go in on standard input or descriptor 3."""
+printed in a dry run, and in a plan nothing runs at all. Never a shell string; secrets go in on
+standard input or descriptor 3."""
 
 from __future__ import annotations
 
@@ -33,9 +34,16 @@ class Done:
         return self.stdout.decode("utf-8", "replace").rstrip("\n")
 
 
+# What a read answers in a plan: nothing found, as in a new project.
+NOT_RUN = -1
+
+
 class Runner:
-    def __init__(self, *, dry_run: bool, env: Mapping[str, str]) -> None:
-        self.dry_run = dry_run
+    def __init__(self, *, dry_run: bool, env: Mapping[str, str], plan: bool = False) -> None:
+        """`plan`: run nothing, not even reads, which find nothing (a plan is that of a first
+        deploy); a plan is also a dry run."""
+        self.dry_run = dry_run or plan
+        self.plan = plan
         self.changes = 0
         self._env = dict(env)
 
@@ -44,12 +52,17 @@ class Runner:
         argv: Sequence[str],
         *,
         stdin: bytes | None = None,
+        body: bytes | None = None,
         quiet: bool = False,
         timeout: float = READ_SECONDS,
     ) -> Done:
-        """A read-only command: run in a dry run too; its output is kept, `quiet` drops errors."""
+        """A read-only command: run in a dry run too; its output is kept, `quiet` drops errors.
+        In a plan it is only printed, and finds nothing."""
+        if self.plan:
+            print(f"[read] {cmdline(argv)}")
+            return Done(NOT_RUN)
         print(f"+ {cmdline(argv)}")
-        return self._run(argv, stdin=stdin, capture=True, quiet=quiet, timeout=timeout)
+        return self._run(argv, stdin=stdin, body=body, capture=True, quiet=quiet, timeout=timeout)
 
     def change(
         self,
@@ -60,18 +73,20 @@ class Runner:
         capture: bool = False,
         must: bool = True,
         timeout: float = CHANGE_SECONDS,
+        count: bool = True,
     ) -> Done | None:
-        """A command that changes something: counted, and run unless this is a dry run (None).
+        """A command that changes something: counted (unless `count` is False: a call that only
+        reaches something, like a test request), and run unless this is a dry run (None).
         A failure stops the deploy with the command's status, unless `must` is False; a change
         that failed is not counted."""
-        self.changes += 1
+        self.changes += count
         if self.dry_run:
-            print(f"[dry-run] {cmdline(argv)}")
+            print(f"[{'plan' if self.plan else 'dry-run'}] {cmdline(argv)}")
             return None
         print(f"+ {cmdline(argv)}")
         done = self._run(argv, stdin=stdin, body=body, capture=capture, timeout=timeout)
         if not done.ok:
-            self.changes -= 1
+            self.changes -= count
             if must:
                 raise CommandFailed(done.status)
         return done

@@ -17,6 +17,7 @@ class SecretInputs:
     basic_credentials: str = field(default="", repr=False)
     jwks: str = field(default="", repr=False)
     okta_client_secret: str = field(default="", repr=False)
+    okta_api_private_key: str = field(default="", repr=False)
 
 
 def read_secret_inputs(options: Options, started_in: Path, stdin: BinaryIO) -> SecretInputs:
@@ -27,6 +28,9 @@ def read_secret_inputs(options: Options, started_in: Path, stdin: BinaryIO) -> S
         jwks=reader.read("--jwks-file", options.jwks_file),
         okta_client_secret=reader.read(
             "--okta-client-secret-file", options.okta_client_secret_file
+        ),
+        okta_api_private_key=reader.read(
+            "--okta-api-private-key-file", options.okta_api_private_key_file
         ),
     )
 

@@ -48,7 +48,9 @@ def _store(o: Options, runner: Runner, secret: str, value: str) -> bool:
             ["gcloud", "secrets", "create", secret, "--project", o.project,
              "--replication-policy", "automatic", "--labels", f"okta-hook={o.function}"]
         )  # fmt: skip
-    if not value:
+    if not value and runner.plan:
+        say(f"secret {secret}: its value would come from the file given (none given to --plan)")
+    elif not value:
         say(f"secret {secret}: no new value given; the latest version stays")
         return False
     latest = runner.check(
@@ -57,7 +59,7 @@ def _store(o: Options, runner: Runner, secret: str, value: str) -> bool:
         quiet=True,
     )  # fmt: skip
     # Compared by digest, as the value itself is never to be shown.
-    if latest.ok and _digest(latest.stdout) == _digest(value.encode()):
+    if latest.ok and value and _digest(latest.stdout) == _digest(value.encode()):
         say(f"secret {secret}: the latest version already holds this value")
         return False
     runner.change(

@@ -19,6 +19,9 @@ def upload_step(runner: Runner, policy: str) -> list[str] | None:
     them; None when this gcloud cannot say (then the function is deployed on every run)."""
     step("Checking what gcloud would upload")
     done = runner.check(["gcloud", "meta", "list-files-for-upload", "."], quiet=True)
+    if runner.plan:
+        say("(--plan: gcloud lists the upload when the deploy runs; .gcloudignore decides it)")
+        return None
     if not done.ok:
         say("gcloud cannot list the upload; the function will be deployed on every run")
         return None

@@ -4,7 +4,8 @@ USAGE = r"""Usage: ./deploy.sh --project ID [options]
 
 Deploys this checkout as a 2nd-gen Cloud Function that Okta calls as its registration inline
 hook, then prints the function URL, the JSON body for Okta's POST /api/v1/inlineHooks and the
-Admin Console steps to attach the hook to a profile enrollment policy.
+Okta set-up the policy needs (form inputs, attribute permissions, the user profile policy's
+settings). With --create-okta-hook it does the Okta side too (docs/deploy.md).
 
 It first checks the configuration with the function's own code (the environment the function
 will get, the policy, the secret values), then enables the APIs it needs, creates the function's
@@ -34,6 +35,13 @@ Where and what:
                                cannot build [DEPLOY_BUILD_SERVICE_ACCOUNT] (the default)
 
 How the function runs:
+  --public-access MODE         allusers | no-invoker-iam-check [DEPLOY_PUBLIC_ACCESS] (allusers):
+                               how Okta gets past Cloud Run's invoker check. allusers grants
+                               roles/run.invoker to allUsers (--allow-unauthenticated);
+                               no-invoker-iam-check turns the check off on the function's Cloud
+                               Run service instead, for an organization policy that forbids
+                               allUsers (domain-restricted sharing). Needs a gcloud that has
+                               gcloud run services update --no-invoker-iam-check.
   --min-instances N            instances kept warm: a cold start eats into Okta's 3 seconds
                                [DEPLOY_MIN_INSTANCES] (1)
   --max-instances N            upper bound on instances [DEPLOY_MAX_INSTANCES] (10)
@@ -59,13 +67,16 @@ How Okta authenticates (the function refuses every other caller):
                                https://example.okta.com/oauth2/default [OKTA_HOOK_ISSUER]
   --audience AUD               expected audience [OKTA_HOOK_AUDIENCE] (api://default)
   --scopes "S1 S2"             scopes the token must carry; Okta requests them [OKTA_HOOK_SCOPES]
+                               (custom scopes: Okta refuses names that start with okta.)
   --client-id ID               client id of the Okta app the hook uses (a comma-separated list
                                is accepted by the function; Okta is given the first)
                                [OKTA_HOOK_CLIENT_IDS]
   --jwks-uri URL               where the signing keys are [OKTA_HOOK_JWKS_URI]
                                (ISSUER/v1/keys unless --jwks-file is given)
   --jwks-file PATH|-           pinned JWKS JSON instead of fetching keys (a secret)
-                               [DEPLOY_JWKS_FILE]
+                               [DEPLOY_JWKS_FILE]. Okta rotates its keys about four times a
+                               year, which breaks a pinned set: only with the authorization
+                               server's Signing Key Rotation set to Manual.
   --leeway-seconds N           clock skew allowed [OKTA_HOOK_LEEWAY_SECONDS] (the function's)
   --token-url URL              Okta's token endpoint [DEPLOY_TOKEN_URL] (ISSUER/v1/token)
   oauth-client-secret:
@@ -87,16 +98,35 @@ Decisions and secrets:
 Okta:
   --okta-hook-name NAME        name of the inline hook in Okta [DEPLOY_HOOK_NAME]
                                (the function name)
-  --create-okta-hook           create the inline hook in Okta, or update it when it differs;
-                               needs OKTA_ORG_URL (https://example.okta.com) and OKTA_API_TOKEN
-                               (an API token, sent in a header read from standard input)
+  --create-okta-hook           create the inline hook in Okta, or update it when it differs,
+                               activate it when inactive, then check it through Okta (execute);
+                               needs OKTA_ORG_URL (https://example.okta.com) and a credential:
+                               OKTA_API_TOKEN (an API token, sent in a header read from standard
+                               input), or --okta-api-client-id with --okta-api-private-key-file
                                [DEPLOY_CREATE_OKTA_HOOK=1]
+  --okta-policy NAME           with --create-okta-hook: attach the hook to this user profile
+                               policy (Security > User Profile Policies), with the sign-up,
+                               progressive profiling and form inputs the policy needs; the
+                               change is shown before it is made [DEPLOY_OKTA_POLICY]
+  --okta-api-client-id ID      an OAuth 2.0 service app (API Services) to call Okta's API with,
+                               instead of an API token: private_key_jwt, granted the scopes
+                               okta.inlineHooks.manage (and okta.policies.manage for
+                               --okta-policy) [OKTA_API_CLIENT_ID]
+  --okta-api-private-key-file PATH|-
+                               that app's private key: PEM, or the JWK the Admin Console
+                               generates; read from the file only [OKTA_API_PRIVATE_KEY_FILE]
+  --okta-api-key-id KID        the key's kid, when the JWK carries none [OKTA_API_KEY_ID]
   --force-okta-update          update the Okta hook even when it looks current (Okta never
                                shows its secret back, so a changed secret cannot be seen)
+  --skip-okta-verify           do not send the two test requests through Okta (execute)
+                               [DEPLOY_SKIP_OKTA_VERIFY=1]
 
 Runs:
-  --dry-run                    print every command; run only the read-only ones
-                               [DEPLOY_DRY_RUN=1]
+  --plan                       print what a first deploy runs, with no gcloud, no credentials
+                               and no network: every command, the function's environment and
+                               the Okta calls and bodies (placeholders for secrets); exit 0
+  --dry-run                    print every command; run only the read-only ones (gcloud must be
+                               logged in) [DEPLOY_DRY_RUN=1]
   --force-deploy               deploy even when nothing changed [DEPLOY_FORCE=1]
   -h, --help                   this text
 
@@ -104,11 +134,14 @@ Other environment variables:
   PYTHON                       Python 3.11+ that runs the deploy (tools/deploy) and checks
                                the settings with the function's own code
                                (.venv/bin/python when present, else python3)
-  OKTA_ORG_URL, OKTA_API_TOKEN for --create-okta-hook
+  OKTA_ORG_URL, OKTA_API_TOKEN for --create-okta-hook (OKTA_API_TOKEN: or the service app)
 
 Examples:
+  ./deploy.sh --project my-project --basic-credentials-file ~/okta-hook-basic.txt --plan
   ./deploy.sh --project my-project --basic-credentials-file ~/okta-hook-basic.txt
   ./deploy.sh --project my-project --auth oauth-private-key \
       --issuer https://example.okta.com/oauth2/default --client-id 0oa1b2c3 \
-      --scopes okta.hook --hook-key-id HKY1b2c3 --create-okta-hook --dry-run
+      --scopes hooks.registration --hook-key-id HKY1b2c3 --create-okta-hook \
+      --okta-policy "Default Policy" --okta-api-client-id 0oa9d8e7 \
+      --okta-api-private-key-file ~/okta-api-key.pem --dry-run
 """
