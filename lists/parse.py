@@ -160,11 +160,18 @@ def shrink_guard(max_shrink: float) -> Callable[[ListValue, ListValue], None]:
         raise ValueError("max_shrink must be above 0 and at most 1")
 
     def check(new: ListValue, old: ListValue) -> None:
-        if len(new) < len(old) * (1.0 - max_shrink):
-            shrank = 1.0 - len(new) / len(old)
-            raise ListRefused(
-                f"{len(new)} entries where there were {len(old)}: shrank by {shrank:.0%}, "
-                f"more than the {max_shrink:.0%} allowed"
-            )
+        refusal = shrink_refusal(len(new), len(old), max_shrink)
+        if refusal is not None:
+            raise ListRefused(refusal)
 
     return check
+
+
+def shrink_refusal(new: int, old: int, max_shrink: float) -> str | None:
+    """Why `new` entries may not replace `old` ones, or None when they may."""
+    if new >= old * (1.0 - max_shrink):
+        return None
+    return (
+        f"{new} entries where there were {old}: shrank by {1.0 - new / old:.0%}, "
+        f"more than the {max_shrink:.0%} allowed"
+    )
