@@ -15,7 +15,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]{0,63})\}|[{}]")
-_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)|\[([0-9]{1,6})\]")
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_INDEX = r"\[[0-9]{1,6}\]"
+_PATH = re.compile(rf"(?:{_NAME}|{_INDEX})(?:\.{_NAME}|{_INDEX})*")
+_STEP = re.compile(rf"({_NAME})|\[([0-9]{{1,6}})\]")
 _DOTS = {".": "%2E", "..": "%2E%2E"}
 
 
@@ -149,17 +152,9 @@ class JsonPath:
 
     def __post_init__(self) -> None:
         text = self.text.removeprefix("$").removeprefix(".")
-        steps: list[str | int] = []
-        position = 0
-        while position < len(text):
-            if steps and text[position] == "." and position + 1 < len(text):
-                position += 1
-            match = _STEP.match(text, position)
-            if match is None:
-                raise ValueError(f"not a JSON path (a.b[0].c): {self.text!r}")
-            name, index = match.groups()
-            steps.append(name if name is not None else int(index))
-            position = match.end()
+        if text and not _PATH.fullmatch(text):
+            raise ValueError(f"not a JSON path (a.b[0].c): {self.text!r}")
+        steps = [int(index) if index else name for name, index in _STEP.findall(text)]
         object.__setattr__(self, "steps", tuple(steps))
 
     def find(self, document: Any) -> Any:
