@@ -297,7 +297,7 @@ def test_a_read_is_given_up_on_at_its_budget(server: CloudStorageServer, fault: 
     started = time.monotonic()
     with pytest.raises(FetchFailed) as raised:
         source(server).fetch(0.5, None)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 0.5 + 0.75  # a busy machine's scheduling on top
     assert str(raised.value).startswith(f"partner_domains: cannot read {LOCATION}: ")
     # Whichever gives up first: the socket's wait, the read loop, or the thread's bound.
     assert str(raised.value).endswith(
@@ -312,8 +312,10 @@ def test_a_read_given_up_on_leaves_no_thread_behind(server: CloudStorageServer, 
     with pytest.raises(FetchFailed):
         source(server).fetch(0.3, None)
     # The socket's own wait and the read loop end the worker soon after the budget.
-    time.sleep(0.5)
-    assert not [t for t in threading.enumerate() if t.name == "read partner_domains"]
+    waited = time.monotonic() + 3.0
+    while [t for t in threading.enumerate() if t.name == "read partner_domains"]:
+        assert time.monotonic() < waited, "a read thread outlived its budget by 3 s"
+        time.sleep(0.05)
 
 
 def test_a_closed_port_is_a_failed_read(server: CloudStorageServer) -> None:
@@ -360,6 +362,9 @@ def test_malformed_locations(text: str) -> None:
 
 
 def test_a_list_in_secret_manager_through_the_secret_source(clock: ManualClock) -> None:
+    # Imported first: the client's import is not what a read's time bound is tested on here.
+    import google.cloud.secretmanager_v1  # noqa: F401
+
     with secret_manager() as sm:
         version = sm.add_version("invitation-codes", "INVITE-1\nINVITE-2\n")
         name = version.rsplit("/", 2)[0] + "/versions/latest"
