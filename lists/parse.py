@@ -4,7 +4,7 @@ with the line numbers of what is wrong (never an entry), rather than half read."
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +14,8 @@ from lists.entries import Kind, Members
 # The default size limit; a list of 1,000,000 email addresses is about 25 MB.
 MAX_BYTES = 64 * 1024 * 1024
 SHOWN_LINES = 5  # line numbers named in a refusal; the rest are counted
-_BOM = "\ufeff"
+_BOM = b"\xef\xbb\xbf"
+CHUNK_BYTES = 1024 * 1024
 
 
 class ListRefused(ValueError):
@@ -57,75 +58,101 @@ def read_list(
     data: bytes | str, kind: Kind[Any], layout: Layout = LINES, *, max_bytes: int = MAX_BYTES
 ) -> ListValue:
     """The list in `data`, or ListRefused: over `max_bytes`, not UTF-8, not CSV, a malformed
-    entry, or no entry at all."""
-    size = len(data)
-    if size > max_bytes:
-        raise ListRefused(f"{size} bytes, over the limit of {max_bytes}")
-    text = _text(data) if isinstance(data, bytes) else data
-    text = text.removeprefix(_BOM)
-    if not text or text.isspace():
+    entry, or no entry at all.
+
+    Read a chunk at a time and held as it is read: no list of every line is ever made, so that
+    a long list costs little more than its entries while it is read."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > max_bytes:
+        raise ListRefused(f"{len(raw)} bytes, over the limit of {max_bytes}")
+    raw = raw.removeprefix(_BOM)
+    if not raw or raw.isspace():
         raise ListRefused("empty")
     if layout.csv_column is None:
-        # The common case at full speed: one pass with no line numbers, taken again with them
-        # only when an entry is refused.
-        stripped = [line.strip() for line in _split(text)]
-        cells = [cell for cell in stripped if cell and cell[0] != "#"]
+        # At full speed first, with no line numbers; read again with them only when an entry
+        # is refused.
+        counts = [0, 0]  # entries, and blank or comment lines
         try:
-            entries = list(map(kind.read, cells))
+            members = kind.hold(_entries(raw, kind.read, counts))
+        except ListRefused:
+            raise
         except ValueError:
             pass
         else:
-            return _value(kind, entries, len(stripped) - len(cells))
-    rows = _csv_cells(text, layout.csv_column) if layout.csv_column else _lines(text)
-    entries = []
+            return _value(members, counts[0], counts[1])
+    if layout.csv_column is None:
+        rows = _numbered(raw)
+    else:
+        rows = _csv_cells(raw, layout.csv_column)
+    entries: list[Any] = []
     bad: list[int] = []
     skipped = 0
-    read = kind.read
-    append = entries.append
     for number, cell in rows:
         if not cell:
             skipped += 1
             continue
         try:
-            append(read(cell))
+            entries.append(kind.read(cell))
         except ValueError:
             bad.append(number)
     if bad:
         raise ListRefused(_bad_lines(bad, kind.what))
-    return _value(kind, entries, skipped)
+    return _value(kind.hold(entries), len(entries), skipped)
 
 
-def _value(kind: Kind[Any], entries: list[Any], skipped: int) -> ListValue:
+def _value(members: Members, entries: int, skipped: int) -> ListValue:
     if not entries:
         raise ListRefused(f"no entries ({skipped} blank or comment lines)")
-    return ListValue(kind.hold(entries), len(entries), skipped)
+    return ListValue(members, entries, skipped)
 
 
-def _text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        # The codec's message quotes the bytes; ours names the line.
-        line = data.count(b"\n", 0, e.start) + 1
-        raise ListRefused(f"line {line}: not UTF-8") from None
+def _lines(data: bytes) -> Iterator[str]:
+    """Each line's text without its line break."""
+    return itertools.chain.from_iterable(_chunks(data))
 
 
-def _lines(text: str) -> Iterator[tuple[int, str]]:
+def _chunks(data: bytes) -> Iterator[list[str]]:
+    """The lines of about CHUNK_BYTES at a time, decoded."""
+    start, size, before = 0, len(data), 0
+    while start < size:
+        end = data.find(b"\n", min(start + CHUNK_BYTES, size - 1))
+        end = size if end < 0 else end
+        chunk = data[start:end]
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as e:
+            # The codec's message quotes the bytes; ours names the line.
+            line = before + chunk.count(b"\n", 0, e.start) + 1
+            raise ListRefused(f"line {line}: not UTF-8") from None
+        lines = text.split("\n")
+        before += len(lines)
+        yield lines
+        start = end + 1
+
+
+def _entries(data: bytes, read: Callable[[str], Any], counts: list[int]) -> Iterator[Any]:
+    """Every entry read, a chunk at a time: the loop over entries runs in C (chain, map)."""
+
+    def chunks() -> Iterator[Iterator[Any]]:
+        for lines in _chunks(data):
+            stripped = [line.strip() for line in lines]
+            cells = [cell for cell in stripped if cell and cell[0] != "#"]
+            counts[0] += len(cells)
+            counts[1] += len(stripped) - len(cells)
+            yield map(read, cells)
+
+    return itertools.chain.from_iterable(chunks())
+
+
+def _numbered(data: bytes) -> Iterator[tuple[int, str]]:
     """(line number, entry) for each line; comments and blank lines as an empty entry."""
-    for number, line in enumerate(_split(text), 1):
+    for number, line in enumerate(_lines(data), 1):
         entry = line.strip()
         yield number, "" if entry.startswith("#") else entry
 
 
-def _split(text: str) -> list[str]:
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # what follows the last line break is not a line
-    return lines
-
-
-def _csv_cells(text: str, column: str) -> Iterator[tuple[int, str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _csv_cells(data: bytes, column: str) -> Iterator[tuple[int, str]]:
+    reader = csv.reader((line + "\n" for line in _lines(data)), strict=True)
     try:
         header = next(reader, None)
         if header is None:

@@ -178,3 +178,27 @@ def test_shrink_guard(before: int, after: int, max_shrink: float, refused: bool)
 def test_shrink_guard_bounds(max_shrink: float) -> None:
     with pytest.raises(ValueError, match="max_shrink"):
         shrink_guard(max_shrink)
+
+
+def test_read_a_chunk_at_a_time_with_lines_numbered_across_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("lists.parse.CHUNK_BYTES", 8)
+    lines = [f"p{i}.example" for i in range(30)]
+    value = read_list("\n".join(lines) + "\n", entries.DOMAINS)
+    assert (len(value), value.lines, value.skipped) == (30, 30, 0)
+    assert all(line in value for line in lines)
+    assert refusal("\n".join([*lines[:20], "bad entry", *lines[20:]]), entries.DOMAINS) == (
+        "line 21: not a valid domain name"
+    )
+    broken = ("\n".join(lines[:25]) + "\n\xff\n").encode("latin-1")
+    with pytest.raises(ListRefused, match="^line 26: not UTF-8$"):
+        read_list(broken, entries.DOMAINS)
+    csv_data = "id,note\n" + 'E1,"two\nlines"\nE2,x\n' * 3
+    value = read_list(csv_data, entries.EMPLOYEE_NUMBERS, Layout("id"))
+    assert (len(value), value.lines) == (2, 6)
+
+
+def test_a_last_line_without_a_line_break_is_read() -> None:
+    assert len(read_list("a.example\nb.example", entries.DOMAINS)) == 2
+    assert read_list("a.example\n\n", entries.DOMAINS).skipped == 1
