@@ -207,6 +207,8 @@ class HttpsTransport:
     def _connect(self, left: float) -> http.client.HTTPSConnection:
         """A connection whose TLS handshake is still to be made (under the watchdog)."""
         raw = socket.create_connection((self.host, self.port), timeout=left)
+        # As http.client does: a request is written whole, so Nagle only delays it.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             tls = self._context.wrap_socket(
                 raw, server_hostname=self.host, do_handshake_on_connect=False

@@ -149,6 +149,7 @@ class DirectoryServer:
 
             def get_request(self) -> tuple[socket.socket, Any]:
                 raw, address = super().get_request()
+                raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with owner._lock:
                     owner.connections += 1
                 # The handshake happens in the request's thread, on its first read.
@@ -242,23 +243,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(status, json.dumps(document).encode())
 
     def _write(self, status: int, data: bytes) -> None:
-        if self.owner.fault == "drip":
-            return self._drip(status, data)
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        return None
-
-    def _drip(self, status: int, data: bytes) -> None:
-        """The whole answer, status line first, a byte at a time."""
+        phrase = self.responses.get(status, ("",))[0]
         head = (
-            f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} {phrase}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(data)}\r\n\r\n"
         )
         raw = head.encode() + data
-        try:
+        if self.owner.fault != "drip":
+            # The status, headers and body in one write, as a production server sends them.
+            self.wfile.write(raw)
+            return
+        try:  # the whole answer, status line first, a byte at a time
             for i in range(len(raw)):
                 if self.owner.released.wait(self.owner.delay):
                     return
