@@ -2,7 +2,9 @@
 in the background by the one refreshing mechanism, a bad new version never replacing a good one.
 
 A rule asks `members()`: the last good list, or Unavailable while none was ever read (a 503 Okta
-retries, or an ALLOW where the rule fails open). It never waits, so it is safe on the event loop.
+retries); a rule that fails open asks `members_for(rule, fail_open=True)`, which answers None
+then (and says so in a log line), and the rule allows. Neither ever waits, so both are safe on
+the event loop.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import Unavailable
+from core.logs import logger
 from core.refreshing import Clock, Refreshing, Schedule, Source
 from lists.cloud_storage import CloudStorageObject, NotRead
 from lists.entries import Kind
@@ -43,7 +46,6 @@ class ListSettings:
     max_bytes: int = MAX_BYTES
     max_shrink: float = DEFAULT_MAX_SHRINK
     refresh_seconds: float = DEFAULT_REFRESH_SECONDS
-    fail_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,6 @@ class OutsideList:
     ) -> None:
         self.settings = settings
         self.name = settings.name
-        self.fail_open = settings.fail_open
         self._value: Refreshing[Any, ListValue] = Refreshing(
             list_source(settings, endpoints),
             list_parser(settings),
@@ -149,6 +150,24 @@ class OutsideList:
         """The last good list (a refresh that is due is started in the background), or
         Unavailable while none was ever read."""
         return self._value.current()
+
+    def members_for(self, rule: str, *, fail_open: bool) -> ListValue | None:
+        """For `rule`: the last good list; while none was ever read, None when the rule fails
+        open (said in a log line: the rule allows), else Unavailable (503)."""
+        try:
+            return self._value.current()
+        except Unavailable as e:
+            if not fail_open:
+                raise
+            logger.warning(
+                "%s; rule %s fails open: allowed",
+                e.reason,
+                rule,
+                extra={
+                    "fields": {"event": "list", "list": self.name, "rule": rule, "fail": "open"}
+                },
+            )
+            return None
 
     def idle(self, timeout: float) -> bool:
         """Wait for a refresh under way (tests, and a tool that reads the list once)."""

@@ -413,3 +413,22 @@ def test_the_policy_check_reads_the_same_source_once(server: CloudStorageServer)
     refused = check_list(settings, endpoints=endpoints)
     assert not refused.ok
     assert refused.problem is not None and ACCOUNT not in refused.problem
+
+
+def test_a_rule_that_fails_open_allows_while_no_list_was_ever_read(
+    server: CloudStorageServer, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    outside = partners(server, clock)
+    assert not outside.load()
+    caplog.clear()
+    assert outside.members_for("partner_domains_allowed", fail_open=True) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"list partner_domains not read yet (partner_domains: cannot read {LOCATION}: HTTP 404, "
+        "no such object); rule partner_domains_allowed fails open: allowed"
+    ]
+    with pytest.raises(Unavailable):
+        outside.members_for("partner_domains_blocked", fail_open=False)
+    server.put(LOCATION, PARTNERS)
+    refreshed(outside, clock, 5)
+    members = outside.members_for("partner_domains_allowed", fail_open=True)
+    assert members is not None and "partner.example" in members
