@@ -49,29 +49,38 @@ class AnswerCache(Generic[K, V]):
 class Flight(Generic[V]):
     """One call under way; the others asking for the same key wait for its outcome."""
 
-    __slots__ = ("done", "error", "value")
+    __slots__ = ("error", "landed", "value")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self.landed = False
         self.value: V | None = None
         self.error: Exception | None = None
 
 
 class Flights(Generic[K, V]):
+    """The calls under way, by key. One condition for all: a call that nobody waits for costs a
+    dict entry and no event of its own."""
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._under_way: dict[K, Flight[V]] = {}
 
     def join(self, key: K) -> tuple[Flight[V], bool]:
         """The flight for `key`, and whether the caller leads it (makes the call)."""
-        with self._lock:
+        with self._cond:
             flight = self._under_way.get(key)
             if flight is not None:
                 return flight, False
             flight = self._under_way[key] = Flight()
             return flight, True
 
+    def wait(self, flight: Flight[V], timeout: float) -> bool:
+        """Wait for `flight` to land, at most `timeout` seconds; whether it did."""
+        with self._cond:
+            return self._cond.wait_for(lambda: flight.landed, timeout)
+
     def land(self, key: K, flight: Flight[V]) -> None:
-        with self._lock:
+        with self._cond:
             self._under_way.pop(key, None)
-        flight.done.set()
+            flight.landed = True
+            self._cond.notify_all()

@@ -84,9 +84,8 @@ class Directory:
             raise WouldBlock(self.name)
         flight, leading = self._flights.join(key)
         if not leading:
-            if not flight.done.wait(
-                time_left(self.settings.timeout_seconds + FOLLOW_SLACK_SECONDS)
-            ):
+            bound = time_left(self.settings.timeout_seconds + FOLLOW_SLACK_SECONDS)
+            if not self._flights.wait(flight, bound):
                 raise DirectoryUnavailable(f"directory {self.name}: the same lookup took too long")
             if flight.value is not None:
                 return flight.value

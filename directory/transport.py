@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import http.client
 import itertools
+import math
 import os
 import socket
 import ssl
@@ -57,6 +58,7 @@ class Watchdog:
         self._heap: list[tuple[float, int, _Watch]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._wakes_at = math.inf  # when the thread wakes up next, unless told sooner
 
     def watch(self, sock: socket.socket, at: float) -> _Watch:
         watch = _Watch(sock)
@@ -66,7 +68,10 @@ class Watchdog:
                 self._thread = threading.Thread(target=self._run, name="socket-deadlines")
                 self._thread.daemon = True
                 self._thread.start()
-            if self._heap[0][2] is watch:
+            if at < self._wakes_at:
+                # Sooner than the thread would look: wake it. (Most calls end well before the
+                # first deadline it waits for, and cost it nothing.)
+                self._wakes_at = at
                 self._cond.notify()
         return watch
 
@@ -82,9 +87,11 @@ class Watchdog:
                 while self._heap and not self._heap[0][2].active:
                     heapq.heappop(self._heap)
                 if not self._heap:
+                    self._wakes_at = math.inf
                     self._cond.wait()
                     continue
-                delay = self._heap[0][0] - time.monotonic()
+                self._wakes_at = self._heap[0][0]
+                delay = self._wakes_at - time.monotonic()
                 if delay > 0:
                     self._cond.wait(delay)
                     continue
