@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from core.deadline import time_left
 from core.errors import Unavailable
@@ -116,6 +118,12 @@ class _State(Generic[T]):
     extra_at: float = -math.inf
 
 
+def _forked(ref: weakref.ref[Refreshing[Any, Any]]) -> None:
+    value = ref()
+    if value is not None:
+        value.forked()
+
+
 class Refreshing(Generic[R, T]):
     """The value of `source`, parsed by `parse` (which raises ValueError for a value it refuses),
     and kept fresh by `schedule`. `check(new, last_good)`, when given, judges a parsed value
@@ -138,6 +146,11 @@ class Refreshing(Generic[R, T]):
         self._clock = clock
         self._lock = threading.Lock()
         self._state: _State[T] = _State()
+        if schedule.background:
+            # A worker forked while a background fetch held the lock would inherit it held, by
+            # a thread that does not exist there, and never fetch again.
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _forked(ref))
 
     def __repr__(self) -> str:
         return f"Refreshing({self.source.name!r})"
@@ -194,27 +207,35 @@ class Refreshing(Generic[R, T]):
         return True
 
     def _start_background(self) -> None:
-        if not self._lock.acquire(blocking=False):
+        lock = self._lock
+        if not lock.acquire(blocking=False):
             return  # under way
         if self._clock() < self._state.next_fetch:
-            self._lock.release()  # fetched by another thread meanwhile
+            lock.release()  # fetched by another thread meanwhile
             return
         try:
             # A new thread starts with an empty context: no request's deadline bounds the fetch.
             threading.Thread(
-                target=self._fetch_and_release, name=f"refresh {self.source.name}", daemon=True
+                target=self._fetch_and_release,
+                args=(lock,),
+                name=f"refresh {self.source.name}",
+                daemon=True,
             ).start()
         except BaseException:
-            self._lock.release()
+            lock.release()
             raise
 
-    def _fetch_and_release(self) -> None:
+    def forked(self) -> None:
+        """In a child process: no fetch is under way here, whatever the parent was doing."""
+        self._lock = threading.Lock()
+
+    def _fetch_and_release(self, lock: threading.Lock) -> None:
         try:
             self._fetch()
         except Exception as e:  # no caller to hand it to: said, and retried after the backoff
             self._failed(f"{self.source.name}: {type(e).__name__} while fetching")
         finally:
-            self._lock.release()
+            lock.release()  # the lock taken for it, even if a fork has replaced it since
 
     def _serve(self) -> T:
         value = self._state.value

@@ -192,3 +192,25 @@ def test_background_bug_is_logged_by_type_and_retried(caplog: pytest.LogCaptureF
         value.current()
     assert value.idle(5)
     assert source.fetches == 2
+
+
+def test_a_child_forked_during_a_background_fetch_fetches_again() -> None:
+    source, clock = Values("1 2"), ManualClock()
+    value = Refreshing(source, parse, schedule(background=True), clock=clock)
+    source.hold = threading.Event()
+    with pytest.raises(Unavailable):
+        value.current()  # a fetch under way, holding the lock, as at a fork
+    assert source.started.wait(5)
+    value.forked()  # what the child runs after the fork: no fetch is under way there
+    assert value.idle(0)  # the lock is free, though the parent's fetch goes on
+    source.hold.set()
+    for thread in threading.enumerate():
+        if thread.name == "refresh made-up-list":
+            thread.join(5)
+    source.started.clear()
+    source.hold = None
+    # In the real child the first fetch never ends; here it did, so the clock is moved on.
+    clock.advance(REFRESH)
+    value.current()
+    assert value.idle(5)
+    assert source.fetches == 2
