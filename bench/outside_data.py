@@ -117,7 +117,8 @@ def imports(rounds: int) -> list[str]:
         mib = Spread.of([s[1] for s in samples])
         rows.append(line(f"import + build: {key}", ms, "ms", f"+{mib.median:.1f} MiB peak RSS"))
     if "google-cloud-storage client" not in cases:
-        rows.append("| google-cloud-storage | not installed | | pip install it to compare |")
+        missing = "pip install -r bench/requirements.txt"
+        rows.append(f"| google-cloud-storage | not installed | | {missing} |")
     return rows
 
 
