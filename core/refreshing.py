@@ -3,20 +3,24 @@
 One state machine for all of them. The last good value is served; one thread at a time fetches
 (the request that finds the value due, or one that has none), the others keep the cached value;
 a failed fetch keeps the last good value and is retried after a backoff; a new value that cannot
-be parsed never replaces a good one; every wait is bounded by the request's deadline. On the
-event loop no wait is allowed at all: `WouldBlock` tells the caller to go to a thread.
+be parsed, or that `check` refuses beside the last good one, never replaces it; every wait is
+bounded by the request's deadline. On the event loop no wait is allowed at all: `WouldBlock`
+tells the caller to go to a thread. A value too large to fetch within a request (a long list) is
+refreshed in the background instead: no request waits for it.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from core.deadline import time_left
 from core.errors import Unavailable
@@ -94,6 +98,10 @@ class Schedule:
     event: str = "refresh"  # the `event` field of its log lines
     failure_level: int = logging.ERROR  # of the line a failed fetch writes
     extra_fetch_cooldown: float = 30.0  # between fetches asked for out of schedule
+    # Fetch in a thread of its own, bounded by `fetch_seconds` rather than by the deadline of the
+    # request that found the value due; that request, and every other, is served what there is
+    # (the last good value, or Unavailable) and never waits nor gets WouldBlock.
+    background: bool = False
     # Why a request gets 503 while there is no value; the line a failed fetch writes.
     missing: str = "{name}: no value read yet ({error})"
     failed: str = "{kind} {name} not read: {error}; serving {serving}"
@@ -110,9 +118,17 @@ class _State(Generic[T]):
     extra_at: float = -math.inf
 
 
+def _forked(ref: weakref.ref[Refreshing[Any, Any]]) -> None:
+    value = ref()
+    if value is not None:
+        value.forked()
+
+
 class Refreshing(Generic[R, T]):
     """The value of `source`, parsed by `parse` (which raises ValueError for a value it refuses),
-    and kept fresh by `schedule`."""
+    and kept fresh by `schedule`. `check(new, last_good)`, when given, judges a parsed value
+    beside the one it would replace, and raises ValueError to refuse it (a list that shrank by
+    too much)."""
 
     def __init__(
         self,
@@ -121,13 +137,20 @@ class Refreshing(Generic[R, T]):
         schedule: Schedule,
         *,
         clock: Clock = time.monotonic,
+        check: Callable[[T, T], None] | None = None,
     ) -> None:
         self.source = source
         self._parse = parse
+        self._check = check
         self._schedule = schedule
         self._clock = clock
         self._lock = threading.Lock()
         self._state: _State[T] = _State()
+        if schedule.background:
+            # A worker forked while a background fetch held the lock would inherit it held, by
+            # a thread that does not exist there, and never fetch again.
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _forked(ref))
 
     def __repr__(self) -> str:
         return f"Refreshing({self.source.name!r})"
@@ -139,6 +162,9 @@ class Refreshing(Generic[R, T]):
         state = self._state
         want = wanted is not None and wanted(state.value)
         if not want and self._clock() < state.next_fetch:
+            return self._serve()
+        if self._schedule.background:
+            self._start_background()
             return self._serve()
         if not self._lock.acquire(blocking=False):
             # A fetch is under way. With a value to serve and nothing wanted beyond it, do not
@@ -173,6 +199,44 @@ class Refreshing(Generic[R, T]):
     def has_value(self) -> bool:
         return self._state.value is not None
 
+    def idle(self, timeout: float) -> bool:
+        """Wait until no fetch is under way (at most `timeout` s); False if one still is."""
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._lock.release()
+        return True
+
+    def _start_background(self) -> None:
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            return  # under way
+        if self._clock() < self._state.next_fetch:
+            lock.release()  # fetched by another thread meanwhile
+            return
+        try:
+            # A new thread starts with an empty context: no request's deadline bounds the fetch.
+            threading.Thread(
+                target=self._fetch_and_release,
+                args=(lock,),
+                name=f"refresh {self.source.name}",
+                daemon=True,
+            ).start()
+        except BaseException:
+            lock.release()
+            raise
+
+    def forked(self) -> None:
+        """In a child process: no fetch is under way here, whatever the parent was doing."""
+        self._lock = threading.Lock()
+
+    def _fetch_and_release(self, lock: threading.Lock) -> None:
+        try:
+            self._fetch()
+        except Exception as e:  # no caller to hand it to: said, and retried after the backoff
+            self._failed(f"{self.source.name}: {type(e).__name__} while fetching")
+        finally:
+            lock.release()  # the lock taken for it, even if a fork has replaced it since
+
     def _serve(self) -> T:
         value = self._state.value
         if value is None:
@@ -195,6 +259,8 @@ class Refreshing(Generic[R, T]):
             return
         try:
             value = self._parse(fetched.raw)
+            if self._check is not None and state.value is not None:
+                self._check(value, state.value)
         except ValueError as e:
             state.refused_tag = fetched.tag
             self._failed(self._named(str(e)), refused=True, plain=str(e))

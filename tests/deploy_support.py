@@ -22,7 +22,7 @@ TESTS = ROOT / "tests"
 CHECKOUT_FILES = ("deploy.sh", ".gcloudignore", "main.py", "requirements.txt")
 # What the function runs (and gcloud uploads), then what deploy.sh runs beside it.
 RUNTIME_DIRS = (
-    "core", "secret_sources", "okta_wire", "policy", "handlers", "auth", "service", "policies"
+    "core", "secret_sources", "lists", "directory", "okta_wire", "policy", "handlers", "auth", "service", "policies"
 )  # fmt: skip
 # Deploy also sends Okta's documented samples through Okta (execute).
 CHECKOUT_DIRS = (*RUNTIME_DIRS, "tools", "tests/samples")
