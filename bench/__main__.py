@@ -40,11 +40,11 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def by_limit(missed: list[Row]) -> dict[str, list[str]]:
+def by_limit(missed: list[Row], rows: list[Row]) -> dict[str, list[str]]:
     """The missed cases grouped under what bounds them, each explanation said once."""
     grouped: dict[str, list[str]] = {}
     for row in missed:
-        grouped.setdefault(limits_of(row), []).append(row.case)
+        grouped.setdefault(limits_of(row, rows), []).append(row.case)
     return grouped
 
 
@@ -112,7 +112,7 @@ def main() -> None:
         "",
         *[
             line
-            for text, cases in by_limit(missed).items()
+            for text, cases in by_limit(missed, rows).items()
             for line in ("- Missed: " + "; ".join(cases) + f". {text}", "")
         ],  # fmt: skip
         METHOD,
