@@ -9,7 +9,9 @@ answer that is not 2xx. Every server is started first and stays up; each round l
 in turn, so that a ratio compares figures taken seconds apart. wrk runs on the same machine and
 takes CPU from the server: the ratios share that handicap, the absolute figures do not show a
 dedicated instance. After the rounds, each worker's peak RSS (VmHWM) is read from /proc; then
-the hook with one worker per CPU is loaded with more requests in flight.
+the hook with one worker per CPU is loaded with more requests in flight. Where `make bench` has
+installed uvicorn's optional httptools and uvloop (apart, see bench/uvicorn-extras.txt), the
+trivial ASGI function and the hook are also served with them, to tell what they would change.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ ONE_WORKER_VS_WSGI = 1.5
 ONE_WORKER_VS_ASGI = 0.6
 ONE_WORKER_P99_MS = 6.0
 PER_CPU_VS_WSGI = 2.8
+# uvicorn's optional HTTP parser and event loop, where `make bench` installs them.
+EXTRAS = Path(sys.prefix) / "uvicorn-extras"
+WITH_EXTRAS = "httptools + uvloop"
 LUA = """
 wrk.method = "POST"
 wrk.body = [==[{body}]==]
@@ -67,12 +72,15 @@ class Server:
     target: str
     workers: int
     threads: int | None = None  # WSGI only: the threads of each worker
+    extras: bool = False  # uvicorn with httptools and uvloop (bench/uvicorn-extras.txt)
 
     @property
     def settings(self) -> dict[str, str]:
         layout = {"WORKERS": str(self.workers)}
         if self.threads is not None:
             layout["THREADS"] = str(self.threads)
+        if self.extras:
+            layout["PYTHONPATH"] = str(EXTRAS)
         return layout
 
 
@@ -108,7 +116,16 @@ def cases() -> list[Case]:
                 ]  # fmt: skip
         hook = Server(HOOK, "registration_hook", workers)
         made += [Case("hook, Basic", hook, "Basic"), Case("hook, Bearer", hook, "Bearer")]
+        if workers == 1 and extras_installed():
+            made += [
+                Case("trivial ASGI function", Server(ASGI, "constant", 1, extras=True), "plain"),
+                Case("hook, Basic", Server(HOOK, "registration_hook", 1, extras=True), "Basic"),
+            ]
     return made
+
+
+def extras_installed() -> bool:
+    return all((EXTRAS / name).is_dir() for name in ("httptools", "uvloop"))
 
 
 @contextmanager
@@ -238,8 +255,12 @@ def latency_note(runs: list[Result]) -> str:
 
 
 def _rows(results: dict[Case, list[Result]]) -> list[Row]:
-    def find(name: str, workers: int) -> list[float]:
-        (runs,) = [r for c, r in results.items() if c.name == name and c.server.workers == workers]
+    def find(name: str, workers: int, extras: bool = False) -> list[float]:
+        (runs,) = [
+            r
+            for c, r in results.items()
+            if c.name == name and c.server.workers == workers and c.server.extras == extras
+        ]
         return rate(runs)
 
     wsgi_one = find("trivial WSGI function", 1)
@@ -254,6 +275,18 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
         mine = rate(runs)
         versus_wsgi = Spread.of(ratios(mine, wsgi_one))
         versus_asgi = Spread.of(ratios(mine, asgi_same))
+        if case.server.extras:
+            layout = f"WORKERS=1 with {WITH_EXTRAS}, {CONCURRENCY} in flight"
+            twin = find(case.name, 1)
+            note += f"; {Spread.of(ratios(mine, twin)).median:.2f}x without {WITH_EXTRAS}"
+            if case.name.startswith("hook"):
+                fast = find("trivial ASGI function", 1, extras=True)
+                note += f", {Spread.of(ratios(mine, fast)).median:.2f}x the trivial ASGI with them"
+            made.append(
+                Row(SECTION, f"{layout}: {case.name}", "req/s", Spread.of(mine),
+                    "trivial WSGI, WORKERS=1", versus_wsgi, note=note)
+            )  # fmt: skip
+            continue
         if not case.name.startswith("hook"):
             # Each path against its own trivial function with one worker.
             path = "WSGI" if "WSGI" in case.name else "ASGI"
@@ -308,7 +341,9 @@ def _rss_rows(rss: dict[Server, list[float]], swept: list[float], per_cpu: Serve
         found = {
             server.source: values
             for server, values in rss.items()
-            if server.workers == workers and server.target in ("constant", "registration_hook")
+            if server.workers == workers
+            and server.target in ("constant", "registration_hook")
+            and not server.extras
         }
         reference = max(found[ASGI])
         for source, label in ((WSGI, "trivial WSGI function"), (ASGI, "trivial ASGI function"),

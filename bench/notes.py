@@ -54,7 +54,10 @@ METHOD = """## How each figure is made
    2xx or the run fails. Peak RSS per worker: VmHWM of each gunicorn worker after the rounds
    (the master, which imported the function before forking, is not counted). Last, the hook
    with one worker per CPU (Basic) is loaded with 8, 32 and 80 connections, in rounds of their
-   own, for the choice of Cloud Run's `--concurrency`.
+   own, for the choice of Cloud Run's `--concurrency`. "with httptools + uvloop": the trivial
+   ASGI function and the hook served by the same uvicorn with its optional C HTTP parser and
+   event loop (bench/uvicorn-extras.txt, installed by `make bench` in a folder of their own and
+   put on those servers' PYTHONPATH only); without them uvicorn parses HTTP with h11, in Python.
 """
 
 
@@ -139,9 +142,8 @@ def _one_worker(row: Row, rows: list[Row]) -> str:
         f". 1.5x the trivial WSGI function ({wsgi:.0f} µs) would be {wsgi / 1.5:.0f} µs a "
         f"request; 0.6x the trivial ASGI function would be {asgi / 0.6:.0f} µs, which leaves "
         f"{asgi / 0.6 - asgi:.0f} µs for the body, the log line and all of the hook's work. "
-        "A faster server shrinks that budget: see the run with httptools and uvloop in the "
-        "README. With wrk and other work on the same two cores, these ratios move by about "
-        "0.1-0.2 between runs."
+        "A faster server shrinks that budget: see the rows with httptools and uvloop. With wrk "
+        "and other work on the same two cores, these ratios move by about 0.1-0.2 between runs."
     )
     return text
 
