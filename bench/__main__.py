@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from bench import audit_write, cold_start, http_load, machine, request, verification
-from bench.notes import METHOD, limits_of
+from bench.notes import METHOD, concurrency, limits_of
 from bench.stats import Row, Spread
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -115,6 +115,7 @@ def main() -> None:
             for text, cases in by_limit(missed, rows).items()
             for line in ("- Missed: " + "; ".join(cases) + f". {text}", "")
         ],  # fmt: skip
+        *concurrency(rows),
         METHOD,
     ]
     args.output.write_text("\n".join(report).rstrip() + "\n", "utf-8")

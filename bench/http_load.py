@@ -168,7 +168,13 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], log: IO[bytes]) -> No
         time.sleep(0.02)
 
 
-def load(url: str, script: Path, seconds: int, connections: int = CONCURRENCY) -> Result:
+def load(
+    url: str, script: Path, seconds: int, connections: int = CONCURRENCY, master: int | None = None
+) -> Result:
+    """One wrk run. With the server's master pid, the share of the CPU time its busiest worker
+    spent: each worker accepts connections as it wakes, so wrk's, all opened at once, may all go
+    to one of them."""
+    before = worker_cpu(master) if master is not None else []
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
                str(script), url]  # fmt: skip
     shown = subprocess.run(
@@ -178,6 +184,9 @@ def load(url: str, script: Path, seconds: int, connections: int = CONCURRENCY) -
     if result["non2xx"] or result["errors"]:
         raise RuntimeError(f"wrk saw failures against {url}: {result}")
     result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)
+    if len(before) > 1 and master is not None:
+        spent = [after - start for after, start in zip(worker_cpu(master), before, strict=True)]
+        result["busiest_share"] = max(spent) / max(sum(spent), 1)
     return result
 
 
@@ -191,6 +200,15 @@ def script(directory: Path, name: str, body: bytes, authorization: str | None) -
 def workers_of(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
+
+
+def worker_cpu(master: int) -> list[int]:
+    """Each worker's CPU time so far (user and system, in clock ticks)."""
+    ticks = []
+    for pid in workers_of(master):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks.append(int(fields[11]) + int(fields[12]))
+    return ticks
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -226,7 +244,8 @@ def run(rounds: int, seconds: int) -> tuple[list[Row], str]:
         results: dict[Case, list[Result]] = {case: [] for case in planned}
         for _ in range(rounds):
             for case in planned:
-                results[case].append(load(servers[case.server][0], scripts[case.script], seconds))
+                url, master = servers[case.server]
+                results[case].append(load(url, scripts[case.script], seconds, master=master))
         rss = {
             server: [peak_rss_mib(pid) for pid in workers_of(master)]
             for server, (_, master) in servers.items()
@@ -235,8 +254,8 @@ def run(rounds: int, seconds: int) -> tuple[list[Row], str]:
         sweep: dict[int, list[Result]] = {n: [] for n in IN_FLIGHT}
         for _ in range(rounds):
             for in_flight in IN_FLIGHT:
-                url = servers[per_cpu][0]
-                sweep[in_flight].append(load(url, scripts["Basic"], seconds, in_flight))
+                url, master = servers[per_cpu]
+                sweep[in_flight].append(load(url, scripts["Basic"], seconds, in_flight, master))
         swept_rss = [peak_rss_mib(pid) for pid in workers_of(servers[per_cpu][1])]
     rows = _rows(results)
     rows += _sweep_rows(sweep, per_cpu.workers)
@@ -251,7 +270,15 @@ def rate(runs: list[Result]) -> list[float]:
 def latency_note(runs: list[Result]) -> str:
     p50 = Spread.of([r["p50_us"] / 1000 for r in runs]).median
     p99 = Spread.of([r["p99_us"] / 1000 for r in runs])
-    return f"p50 {p50:.2f} ms, p99 {p99.median:.2f} ms ({p99.p10:.2f}–{p99.p90:.2f})"
+    note = f"p50 {p50:.2f} ms, p99 {p99.median:.2f} ms ({p99.p10:.2f}–{p99.p90:.2f})"
+    shares = [r["busiest_share"] for r in runs if "busiest_share" in r]
+    if shares:
+        lopsided = sum(share > 0.9 for share in shares)
+        note += (
+            f"; busiest worker {Spread.of(shares).median:.0%} of the CPU time (median), over "
+            f"90% in {lopsided} of {len(shares)} runs"
+        )
+    return note
 
 
 def _rows(results: dict[Case, list[Result]]) -> list[Row]:

@@ -54,7 +54,9 @@ METHOD = """## How each figure is made
    2xx or the run fails. Peak RSS per worker: VmHWM of each gunicorn worker after the rounds
    (the master, which imported the function before forking, is not counted). Last, the hook
    with one worker per CPU (Basic) is loaded with 8, 32 and 80 connections, in rounds of their
-   own, for the choice of Cloud Run's `--concurrency`. "with httptools + uvloop": the trivial
+   own, for the choice of Cloud Run's `--concurrency`; with two workers, each worker's CPU time
+   is read from /proc before and after each run, and the busiest worker's share of it shown.
+   "with httptools + uvloop": the trivial
    ASGI function and the hook served by the same uvicorn with its optional C HTTP parser and
    event loop (bench/uvicorn-extras.txt, installed by `make bench` in a folder of their own and
    put on those servers' PYTHONPATH only); without them uvicorn parses HTTP with h11, in Python.
@@ -163,8 +165,11 @@ def _per_cpu(row: Row, rows: list[Row]) -> str:
         "requests) and with anything else the machine runs: the hook "
         f"goes from {one.absolute.median:.0f} to {row.absolute.median:.0f} req/s ({scale:.2f}x), "
         f"the trivial ASGI function from {asgi_one.absolute.median:.0f} to "
-        f"{asgi_two.absolute.median:.0f} ({asgi_scale:.2f}x). 2.8x the trivial WSGI function "
-        f"with one worker is {2.8 * wsgi.absolute.median:.0f} req/s: "
+        f"{asgi_two.absolute.median:.0f} ({asgi_scale:.2f}x). And the two workers are not "
+        "always both at work: a uvicorn worker that wakes accepts every connection waiting, and "
+        "wrk opens its 8 at once, so in some runs one worker takes them all and the other idles "
+        "(the note gives the busiest worker's share of the CPU time). 2.8x the trivial WSGI "
+        f"function with one worker is {2.8 * wsgi.absolute.median:.0f} req/s: "
         f"{2.8 / 2 * wsgi.absolute.median / one.absolute.median:.2f}x the hook's one-worker "
         "figure from each worker, on the cores wrk leaves."
     )
@@ -184,3 +189,37 @@ def limits_of(row: Row, rows: list[Row]) -> str:
         if key in row.case:
             return explain(row, rows)
     return "No note for this case."
+
+
+def concurrency(rows: list[Row]) -> list[str]:
+    """The hook with one worker per CPU at each number of requests in flight, and the smallest
+    number that gets within 10% of the best throughput measured: past it, more requests in
+    flight only wait longer in the instance, where a new instance would answer them at once."""
+    swept = [row for row in rows if "(--concurrency)" in row.case]
+    if not swept:
+        return []
+    best = max(row.absolute.median for row in swept)
+    chosen = next(row for row in swept if row.absolute.median >= 0.9 * best)
+    in_flight = chosen.case.split(": ")[-1].split()[0]
+    lines = [
+        "## Concurrency",
+        "",
+        "| requests in flight | req/s | ratio to 8 in flight | p50 and p99 |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in swept:
+        ratio = f"{row.ratio.median:.2f}x" if row.ratio else ""
+        count = row.case.split(": ")[-1].split()[0]
+        lines.append(f"| {count} | {row.absolute.median:.0f} | {ratio} | {row.note} |")
+    lines += [
+        "",
+        f"Smallest number in flight within 10% of the best throughput ({best:.0f} req/s): "
+        f"**{in_flight}**. Past the point where both workers are kept busy, a request more in "
+        "flight adds no throughput, only a wait in the instance (p50 grows with the number in "
+        "flight); with a lower `--concurrency` Cloud Run sends it to another instance instead. "
+        "Below it, a worker can sit idle while the other has a queue: a uvicorn worker that "
+        "wakes accepts every connection waiting, so connections opened together may all go to "
+        "one worker (the notes give the busiest worker's share of the CPU time).",
+        "",
+    ]
+    return lines
