@@ -47,6 +47,8 @@ ONE_WORKER_VS_WSGI = 1.5
 ONE_WORKER_VS_ASGI = 0.6
 ONE_WORKER_P99_MS = 6.0
 PER_CPU_VS_WSGI = 2.8
+# A worker that did more than this share of the work had (nearly) every connection.
+LOPSIDED = 0.9
 # uvicorn's optional HTTP parser and event loop, where `make bench` installs them.
 EXTRAS = Path(sys.prefix) / "uvicorn-extras"
 WITH_EXTRAS = "httptools + uvloop"
@@ -273,12 +275,21 @@ def latency_note(runs: list[Result]) -> str:
     note = f"p50 {p50:.2f} ms, p99 {p99.median:.2f} ms ({p99.p10:.2f}–{p99.p90:.2f})"
     shares = [r["busiest_share"] for r in runs if "busiest_share" in r]
     if shares:
-        lopsided = sum(share > 0.9 for share in shares)
+        lopsided = sum(share > LOPSIDED for share in shares)
         note += (
             f"; busiest worker {Spread.of(shares).median:.0%} of the CPU time (median), over "
-            f"90% in {lopsided} of {len(shares)} runs"
+            f"{LOPSIDED:.0%} in {lopsided} of {len(shares)} runs"
         )
+        both = shared_rate(runs)
+        if both is not None and lopsided:
+            note += f"; the runs with both workers at work: {both:.0f} req/s (median)"
     return note
+
+
+def shared_rate(runs: list[Result]) -> float | None:
+    """The median throughput of the runs in which no worker did more than LOPSIDED of the work."""
+    shared = [r["per_second"] for r in runs if r.get("busiest_share", 1.0) <= LOPSIDED]
+    return Spread.of(shared).median if shared else None
 
 
 def _rows(results: dict[Case, list[Result]]) -> list[Row]:
@@ -357,7 +368,8 @@ def _sweep_rows(sweep: dict[int, list[Result]], workers: int) -> list[Row]:
     return [
         Row(SECTION, f"WORKERS={workers}, hook, Basic: {in_flight} in flight (--concurrency)",
             "req/s", Spread.of(rate(runs)), f"{IN_FLIGHT[0]} in flight, same rounds",
-            Spread.of(ratios(rate(runs), base)), note=latency_note(runs))
+            Spread.of(ratios(rate(runs), base)), note=latency_note(runs),
+            extra={"in_flight": in_flight, "shared": shared_rate(runs)})
         for in_flight, runs in sweep.items()
     ]  # fmt: skip
 
