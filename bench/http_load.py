@@ -310,6 +310,7 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
         asgi_same = find("trivial ASGI function", workers)
         note = latency_note(runs)
         p99_ms = Spread.of([r["p99_us"] / 1000 for r in runs]).median
+        latency = {"p50_ms": Spread.of([r["p50_us"] / 1000 for r in runs]).median, "p99_ms": p99_ms}
         mine = rate(runs)
         versus_wsgi = Spread.of(ratios(mine, wsgi_one))
         versus_asgi = Spread.of(ratios(mine, asgi_same))
@@ -322,7 +323,7 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
                 note += f", {Spread.of(ratios(mine, fast)).median:.2f}x the trivial ASGI with them"
             made.append(
                 Row(SECTION, f"{layout}: {case.name}", "req/s", Spread.of(mine),
-                    "trivial WSGI, WORKERS=1", versus_wsgi, note=note)
+                    "trivial WSGI, WORKERS=1", versus_wsgi, note=note, extra=latency)
             )  # fmt: skip
             continue
         if not case.name.startswith("hook"):
@@ -331,7 +332,8 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
             reference = wsgi_one if path == "WSGI" else asgi_one
             made.append(
                 Row(SECTION, f"{layout}: {case.name}", "req/s", Spread.of(mine),
-                    f"trivial {path}, WORKERS=1", Spread.of(ratios(mine, reference)), note=note)
+                    f"trivial {path}, WORKERS=1", Spread.of(ratios(mine, reference)), note=note,
+                    extra=latency)
             )  # fmt: skip
             continue
         alike = find("trivial ASGI + reads the body + one log line", 1) if workers == 1 else None
@@ -341,7 +343,7 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
                 Row(SECTION, f"{layout}: {case.name}", "req/s", Spread.of(mine),
                     "trivial WSGI, WORKERS=1", versus_wsgi,
                     f">= {ONE_WORKER_VS_WSGI}x trivial WSGI, p99 <= {ONE_WORKER_P99_MS:g} ms",
-                    met, note)
+                    met, note, latency)
             )  # fmt: skip
             assert alike is not None
             made.append(
@@ -350,7 +352,7 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
                     f">= {ONE_WORKER_VS_ASGI}x trivial ASGI",
                     versus_asgi.median >= ONE_WORKER_VS_ASGI,
                     f"{Spread.of(ratios(mine, alike)).median:.2f}x trivial ASGI + reads the "
-                    "body + one log line")
+                    "body + one log line", latency)
             )  # fmt: skip
         else:
             made.append(
@@ -358,7 +360,7 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
                     "trivial WSGI, WORKERS=1", versus_wsgi,
                     f">= {PER_CPU_VS_WSGI}x trivial WSGI with WORKERS=1",
                     versus_wsgi.median >= PER_CPU_VS_WSGI,
-                    f"{note}; {versus_asgi.median:.2f}x trivial ASGI, WORKERS={workers}")
+                    f"{note}; {versus_asgi.median:.2f}x trivial ASGI, WORKERS={workers}", latency)
             )  # fmt: skip
     return made
 

@@ -147,6 +147,15 @@ def _one_worker(row: Row, rows: list[Row]) -> str:
         "A faster server shrinks that budget: see the rows with httptools and uvloop. With wrk "
         "and other work on the same two cores, these ratios move by about 0.1-0.2 between runs."
     )
+    trivial = _find(rows, "WORKERS=1, 8 in flight: trivial ASGI function")
+    if "p50_ms" in row.extra and trivial is not None and "p99_ms" in trivial.extra:
+        text += (
+            f" The latency: 8 requests in flight on one loop wait for each other, so p50 "
+            f"({row.extra['p50_ms']:.2f} ms) is about 8 times a request's "
+            f"{hook / 1000:.2f} ms; a p99 of 6 ms leaves {6 - 8 * hook / 1000:.2f} ms above 8 of "
+            "them for every pause the machine adds (the trivial ASGI function's own p99 in this "
+            f"run: {trivial.extra['p99_ms']:.2f} ms, with p50 {trivial.extra['p50_ms']:.2f} ms)."
+        )
     return text
 
 
