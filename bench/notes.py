@@ -63,9 +63,9 @@ METHOD = """## How each figure is made
 """
 
 
-def _find(rows: list[Row], *parts: str) -> Row | None:
+def _find(rows: list[Row], *parts: str, section: str = "") -> Row | None:
     for row in rows:
-        if all(part in row.case for part in parts):
+        if row.section.startswith(section) and all(part in row.case for part in parts):
             return row
     return None
 
@@ -147,7 +147,7 @@ def _one_worker(row: Row, rows: list[Row]) -> str:
     wsgi = _per_request_us(_find(rows, "WORKERS=1, 8 in flight: trivial WSGI function"))
     asgi = _per_request_us(_find(rows, "WORKERS=1, 8 in flight: trivial ASGI function"))
     alike = _per_request_us(_find(rows, "WORKERS=1", "trivial ASGI + reads the body + one log"))
-    own = _find(rows, "3 request", "registration, Basic")
+    own = _find(rows, "registration, Basic", section="3 ")
     if hook is None or wsgi is None or asgi is None or alike is None:
         return "No note: a reference row is missing."
     text = (
