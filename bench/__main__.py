@@ -6,8 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from bench import cold_start, http_load, machine, request, verification
-from bench.notes import METHOD, limits_of
+from bench import audit_write, cold_start, http_load, machine, request, verification
+from bench.notes import METHOD, concurrency, limits_of
 from bench.stats import Row, Spread
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -40,11 +40,11 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def by_limit(missed: list[Row]) -> dict[str, list[str]]:
+def by_limit(missed: list[Row], rows: list[Row]) -> dict[str, list[str]]:
     """The missed cases grouped under what bounds them, each explanation said once."""
     grouped: dict[str, list[str]] = {}
     for row in missed:
-        grouped.setdefault(limits_of(row), []).append(row.case)
+        grouped.setdefault(limits_of(row, rows), []).append(row.case)
     return grouped
 
 
@@ -69,6 +69,7 @@ def main() -> None:
     if "3" not in skip:
         print("section 3: whole requests in process ...", flush=True)
         rows += request.run(floors, args.per_round)
+        rows += audit_write.run(floors, args.per_round)
     if "4" not in skip:
         print("section 4: cold starts ...", flush=True)
         rows += cold_start.run(args.cold_rounds)
@@ -80,6 +81,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
 
     shown = table(rows)
+    in_flight = ", ".join(map(str, http_load.IN_FLIGHT))
     print()
     print(shown)
     if skipped:
@@ -96,7 +98,8 @@ def main() -> None:
         *[f"- {name}: {value}" for name, value in about.items()],
         f"- rounds: sections 1–3 {args.rounds} × {args.per_round} calls; section 4 "
         f"{args.cold_rounds} starts per case; section 5 {args.http_rounds} × "
-        f"{args.http_seconds:g} s per case and layout; whole run {elapsed:.0f} s",
+        f"{args.http_seconds:g} s per case and layout, and as many with {in_flight} in flight; "
+        f"whole run {elapsed:.0f} s",
         "",
         "## Results",
         "",
@@ -109,9 +112,10 @@ def main() -> None:
         "",
         *[
             line
-            for text, cases in by_limit(missed).items()
+            for text, cases in by_limit(missed, rows).items()
             for line in ("- Missed: " + "; ".join(cases) + f". {text}", "")
         ],  # fmt: skip
+        *concurrency(rows),
         METHOD,
     ]
     args.output.write_text("\n".join(report).rstrip() + "\n", "utf-8")

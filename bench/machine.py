@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import shutil
@@ -12,9 +13,14 @@ from pathlib import Path
 
 PACKAGES = (
     "functions-framework",
+    "starlette",
+    "uvicorn",
+    "uvicorn-worker",
+    "httptools",
+    "uvloop",
+    "gunicorn",
     "flask",
     "werkzeug",
-    "gunicorn",
     "PyJWT",
     "cryptography",
     "google-cloud-secret-manager",
@@ -30,6 +36,14 @@ def _first(path: str, prefix: str) -> str | None:
     except OSError:
         return None
     return None
+
+
+def uvicorn_choice() -> str:
+    """What uvicorn's "auto" settings pick in the served processes: the optional packages when
+    they can be imported."""
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"HTTP parser {parser}, event loop {loop}"
 
 
 def describe() -> dict[str, str]:
@@ -56,6 +70,7 @@ def describe() -> dict[str, str]:
         "os": f"{os_name}, kernel {platform.release()}",
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "packages": ", ".join(versions),
+        "uvicorn worker": uvicorn_choice(),
         "wrk": wrk_version,
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }

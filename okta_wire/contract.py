@@ -32,19 +32,15 @@ def checked_body(document: Mapping[str, Any], request_type: RequestType) -> byte
     except (TypeError, ValueError, RecursionError) as e:
         _fail("json", f"not serialisable: {e.__class__.__name__}")
     data = body.encode("utf-8")
-    _require(
-        len(data) <= MAX_RESPONSE_BYTES, "size", f"{len(data)} bytes, over {MAX_RESPONSE_BYTES}"
-    )
+    if len(data) > MAX_RESPONSE_BYTES:
+        _fail("size", f"{len(data)} bytes, over {MAX_RESPONSE_BYTES}")
     return data
 
 
 def check(document: Mapping[str, Any], request_type: RequestType) -> None:
     _require(isinstance(document, dict), "document", "not an object")
-    _require(
-        set(document) <= {"commands", "error", "debugContext"},
-        "document",
-        f"keys {sorted(document)}",
-    )
+    if not set(document) <= {"commands", "error", "debugContext"}:
+        _fail("document", f"keys {sorted(document)}")
     commands = document.get("commands")
     if not isinstance(commands, list) or not commands:
         _fail("commands", "not a non-empty list")
@@ -57,11 +53,8 @@ def check(document: Mapping[str, Any], request_type: RequestType) -> None:
             "a command is exactly {type, value}",
         )
         kind, value = command["type"], command["value"]
-        _require(
-            kind in COMMANDS[request_type],
-            "command type",
-            f"{str(kind)[:64]!r} is not valid for {request_type.value}",
-        )
+        if kind not in COMMANDS[request_type]:
+            _fail("command type", f"{str(kind)[:64]!r} is not valid for {request_type.value}")
         if kind == ACTION:
             _require(
                 isinstance(value, dict) and set(value) == {"registration"}
@@ -73,7 +66,8 @@ def check(document: Mapping[str, Any], request_type: RequestType) -> None:
         else:
             _check_update(value)
             updates += 1
-    _require(len(actions) == 1, "action", f"{len(actions)} action commands, not one")
+    if len(actions) != 1:
+        _fail("action", f"{len(actions)} action commands, not one")
     if "error" in document:
         # Okta executes no command of an answer with an error: anything but a DENY is lost.
         _require(actions == ["DENY"], "error", "an error object goes only with DENY")
@@ -108,18 +102,17 @@ def _check_update(value: object) -> None:
     if not isinstance(value, dict) or not value:
         _fail("update value", "not a non-empty object")
     for name, item in value.items():
-        _require(
-            isinstance(name, str) and bool(ATTRIBUTE.fullmatch(name)),
-            "update value",
-            f"{str(name)[:64]!r} is not an attribute name",
-        )
-        _require(_is_json(item), "update value", f"the value of {name} is not a JSON value")
+        if not (isinstance(name, str) and ATTRIBUTE.fullmatch(name)):
+            _fail("update value", f"{str(name)[:64]!r} is not an attribute name")
+        if not _is_json(item):
+            _fail("update value", f"the value of {name} is not a JSON value")
 
 
 def _check_error(error: object) -> None:
     if not isinstance(error, dict):
         _fail("error", "not an object")
-    _require(set(error) <= {"errorSummary", "errorCauses"}, "error", f"keys {sorted(error)}")
+    if not set(error) <= {"errorSummary", "errorCauses"}:
+        _fail("error", f"keys {sorted(error)}")
     _require(_text(error.get("errorSummary")), "error", "errorSummary is not a non-empty string")
     causes = error.get("errorCauses", [])
     _require(isinstance(causes, list), "error", "errorCauses is not a list")
@@ -168,6 +161,8 @@ def _is_json(value: object) -> bool:
 
 
 def _require(condition: bool, rule: str, detail: str) -> None:
+    """Only for a fixed `detail`, built before the call: a detail made from the answer is made
+    once a check has failed, since every answer sent passes these checks."""
     if not condition:
         _fail(rule, detail)
 
