@@ -40,7 +40,7 @@ def filled(count: int) -> list[Audit]:
         audit = Audit.start(HEADERS, "bench-project")
         audit.caller(Caller(scheme="basic", subject="okta-bench"))
         audit.request(request, retry=False)
-        audit.decision(decision)
+        audit.decision(decision, "0123456789ab", None)
         made.append(audit)
     return made
 

@@ -36,22 +36,38 @@ class CloudLoggingFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "severity": record.levelname,
-            "message": record.getMessage(),
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "logger": record.name,
-        }
-        entry.update(getattr(record, "fields", {}))
         report = getattr(record, "report", None)
+        message = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
-            entry["message"] += "\n" + valueless_traceback(record.exc_info[1])
-            if report is not None:
-                entry.update(report_fields(None))  # the traceback says where
-        elif report is not None:
-            where = report if isinstance(report, Location) else Location.of_record(record)
-            entry.update(report_fields(where))
-        return _ENCODER.encode(entry)
+            message += "\n" + valueless_traceback(record.exc_info[1])
+            where = None  # the traceback says where
+        elif isinstance(report, Location):
+            where = report
+        else:
+            where = Location.of_record(record) if report is not None else None
+        fields = getattr(record, "fields", {})
+        return line(record.levelname, message, record.created, fields, report is not None, where)
+
+
+def line(
+    severity: str,
+    message: str,
+    created: float,
+    fields: dict[str, Any],
+    reported: bool = False,
+    where: Location | None = None,
+) -> str:
+    """One log line as Cloud Logging reads it (Error Reporting's fields when `reported`)."""
+    entry: dict[str, Any] = {
+        "severity": severity,
+        "message": message,
+        "time": datetime.fromtimestamp(created, UTC).isoformat(),
+        "logger": LOGGER_NAME,
+    }
+    entry.update(fields)
+    if reported:
+        entry.update(report_fields(where))
+    return _ENCODER.encode(entry)
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -103,12 +119,15 @@ class _Background(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self._target.format(record)
+            formatted = self._target.format(record)
         except Exception:
             self.handleError(record)  # logging's own rule: a record never raises
             return
+        self.put(formatted)
+
+    def put(self, formatted: str) -> None:
         try:
-            self._queue.put_nowait(line)
+            self._queue.put_nowait(formatted)
         except queue.Full:
             self._dropped += 1
 
@@ -162,6 +181,34 @@ def configure(*, background: bool = True) -> None:
     handler.setFormatter(CloudLoggingFormatter())
     logger.addHandler(_Background(handler) if background else handler)
     logger.setLevel(logging.INFO)
+
+
+def write(
+    severity: int, message: str, fields: dict[str, Any], where: Location | None = None
+) -> None:
+    """One line that needs nothing of `logging` but its output (the audit line, once a request):
+    formatted and handed to the writer directly when the hook's own handler is the logger's only
+    one, as served; else through `logging`, so that any other handler (a test's) sees it too.
+    The line is the same either way. `where`: reported to Error Reporting from there."""
+    if not logger.isEnabledFor(severity):
+        return
+    handlers = logger.handlers
+    if len(handlers) == 1 and not logger.filters:
+        handler = handlers[0]
+        name = logging.getLevelName(severity)
+        formatted = line(name, message, time.time(), fields, where is not None, where)
+        if isinstance(handler, _Background):
+            handler.put(formatted)
+            return
+        if isinstance(handler, _StdoutHandler):
+            handler.write_lines([formatted])
+            return
+    # The record is made directly: logger.log would walk the stack for a caller nobody reads.
+    record = logger.makeRecord(
+        logger.name, severity, __file__, 0, "%s", (message,), None,
+        extra={"fields": fields, "report": where},
+    )  # fmt: skip
+    logger.handle(record)
 
 
 def flush() -> None:

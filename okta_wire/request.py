@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
 from core import strict_json
 from core.errors import BadRequest
-from okta_wire.models import HookRequest, IPAddress, RequestType
+from okta_wire.models import HookRequest, RequestType
 
 # The longest text form of an address (an IPv6 address with an IPv4 tail) is 45 characters.
-_MAX_ADDRESS_CHARS = 45
 
 
 def _loads(body: bytes) -> Any:
@@ -42,24 +40,6 @@ def _attributes(values: Mapping[str, Any] | None, path: str) -> Mapping[str, Any
     return values or {}
 
 
-def ip_address(value: object) -> tuple[IPAddress | None, bool]:
-    """(the address, malformed) of data.context.request.ipAddress: (None, False) when there is
-    none (missing, null or ""); (None, True) when it is not the plain text of an IPv4 or IPv6
-    address. An IPv4-mapped IPv6 address (::ffff:192.0.2.1) is its IPv4 address; a zone
-    (fe80::1%eth0) is malformed."""
-    if value is None or value == "":
-        return None, False
-    if not isinstance(value, str) or len(value) > _MAX_ADDRESS_CHARS or "%" in value:
-        return None, True
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return None, True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped, False
-    return address, False
-
-
 def parse_hook_request(body: bytes, accept_language: str | None = None) -> HookRequest:
     document = _loads(body)
     if not isinstance(document, dict):
@@ -86,7 +66,7 @@ def parse_hook_request(body: bytes, accept_language: str | None = None) -> HookR
     # Both request types carry the caller's address in the same place.
     context = _object_at(data, "context", "data.context") or {}
     call = _object_at(context, "request", "data.context.request") or {}
-    address, malformed = ip_address(call.get("ipAddress"))
+    ip_text = call.get("ipAddress")
 
     if request_type is RequestType.REGISTRATION:
         # A missing profile is read as empty: every required field then gets its own cause.
@@ -98,14 +78,11 @@ def parse_hook_request(body: bytes, accept_language: str | None = None) -> HookR
             event_id,
             submitted,
             accept_language=accept_language,
-            ip_address=address,
-            ip_malformed=malformed,
+            ip_text=ip_text,
         )
 
     path = "data.userProfileUpdate"
     submitted = _attributes(_object_at(data, "userProfileUpdate", path), path)
     user = _object_at(context, "user", "data.context.user") or {}
     current = _object_at(user, "profile", "data.context.user.profile") or {}
-    return HookRequest(
-        request_type, event_id, submitted, current, accept_language, address, malformed
-    )
+    return HookRequest(request_type, event_id, submitted, current, accept_language, ip_text)

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auth.caller import Caller
-from core import loggable
+from core import loggable, logs
 from core.error_report import Location
 from core.errors import HookError
-from core.logs import logger
 from core.trace_context import trace_fields
 from okta_wire.models import Decision, HookRequest
 
@@ -92,21 +91,9 @@ class Audit:
         self.fields["latency_ms"] = self.elapsed_ms()
         # What log-based metrics select audit lines by.
         self.fields["event"] = "request"
-        decision = self.fields.get("decision", "none")
-        if not logger.isEnabledFor(severity):
-            return
-        # The record is made directly: logger.log would walk the stack for a caller nobody reads.
-        record = logger.makeRecord(
-            logger.name,
-            severity,
-            __file__,
-            0,
-            "okta registration hook %s %s",
-            (self.fields.get("requestType", "-"), decision if status == 200 else status),
-            None,
-            extra={"fields": dict(self.fields), "report": self.reported},
-        )
-        logger.handle(record)
+        decision = self.fields.get("decision", "none") if status == 200 else status
+        message = f"okta registration hook {self.fields.get('requestType', '-')} {decision}"
+        logs.write(severity, message, dict(self.fields), self.reported)
 
 
 # However a request is made, its line stays small: the handlers bound their lists already, and

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
+import time_machine
 from starlette.testclient import TestClient
 
+from core import logs
+from core.error_report import Location
 from tests.conftest import BASIC_PASSWORD, MakeClient, basic, post, sample
 
 
@@ -92,3 +96,26 @@ def test_a_retried_event_gets_the_same_decision_and_is_marked(
     assert first.json() == second.json()
     entries = lines(capsys)
     assert [e.get("retry", False) for e in entries] == [False, True, False]
+
+
+def test_a_line_written_directly_is_the_one_logging_writes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit line skips `logging` when the hook's handler is the only one (as served): the
+    line must be the very one `logging` would write."""
+    fields = {"eventId": "abc", "status": 503, "reasons": ["MISSING_ATTRIBUTE"], "retry": True}
+    where = Location("service/web.py", 12, "read_json_body")
+    own = logs._StdoutHandler()
+    own.setFormatter(logs.CloudLoggingFormatter())
+    other = logging.NullHandler()
+    lines = []
+    with time_machine.travel(1_700_000_000.25, tick=False):
+        for handlers in ([own], [own, other]):
+            monkeypatch.setattr(logs.logger, "handlers", handlers)
+            capsys.readouterr()
+            logs.write(logging.ERROR, "okta registration hook - 503", dict(fields), where)
+            lines.append(capsys.readouterr().out)
+    assert lines[0] == lines[1]
+    entry = json.loads(lines[0])
+    assert entry["severity"] == "ERROR" and entry["eventId"] == "abc"
+    assert entry["@type"].endswith("ReportedErrorEvent")
