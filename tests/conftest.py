@@ -116,6 +116,8 @@ _collector = leak_check.install()
 _from_workers: list[tuple[int, list[str]]] = []
 
 
+# Optional: the hook is pytest-xdist's, and a run without the plugin (`-p no:xdist`) is valid.
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", {})
     if "leak_lines" in output:
