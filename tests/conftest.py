@@ -15,7 +15,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from core import logs
+from service import app as service_app
 from tests import leak_check
+from tests.clock_support import ManualClock
+from tests.fault_support import FaultProxy, fault_proxy
+from tests.jwt_support import KeyServer, key_server
+from tests.secret_manager_support import SecretManagerServer, secret_manager
 
 # In process, each log line is written before the request returns, so a test reads it at once.
 # (The served process writes through its writer thread, as deployed.)
@@ -107,6 +112,66 @@ def make_client() -> Iterator[MakeClient]:
 def client(make_client: MakeClient) -> TestClient:
     """The default policy (registration and progressive) behind Basic auth."""
     return make_client(OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}")
+
+
+# The dependencies on loopback, each fixture defined here once.
+
+
+@pytest.fixture
+def okta() -> Iterator[KeyServer]:
+    """Okta's authorization server: metadata and the key `mint` signs with. A test that needs
+    other keys sets `okta.jwks`; one that takes it down gets a new one next time."""
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_okta() -> Iterator[KeyServer]:
+    """The same, one per module: for hooks and served processes a module builds once."""
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture
+def keys_proxy(okta: KeyServer) -> Iterator[FaultProxy]:
+    """`okta` behind a proxy that fails as told; its other host is `okta` itself (another
+    loopback origin with the issuer's keys)."""
+    with fault_proxy(okta.origin) as proxy:
+        proxy.other_host = okta.origin
+        yield proxy
+
+
+@pytest.fixture
+def store() -> Iterator[SecretManagerServer]:
+    """Secret Manager's REST API, speaking to the real client."""
+    with secret_manager() as server:
+        yield server
+
+
+@pytest.fixture
+def attacker_store() -> Iterator[SecretManagerServer]:
+    """Another Secret Manager, that would hand out values of an attacker's choosing."""
+    with secret_manager() as server:
+        yield server
+
+
+@pytest.fixture
+def secrets_proxy(
+    store: SecretManagerServer, attacker_store: SecretManagerServer
+) -> Iterator[FaultProxy]:
+    """`store` behind a proxy that fails as told; its other host is `attacker_store`."""
+    with fault_proxy(store.endpoint) as proxy:
+        proxy.other_host = attacker_store.endpoint
+        yield proxy
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """A clock moved by hand, on which every hook built after it (by `make_client`) keeps its
+    refresh intervals, backoffs and cooldowns. Waits on the network keep the real time."""
+    manual = ManualClock()
+    monkeypatch.setattr(service_app, "SCHEDULING_CLOCK", manual)
+    return manual
 
 
 _collector = leak_check.install()

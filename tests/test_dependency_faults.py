@@ -22,18 +22,17 @@ from starlette.testclient import TestClient
 
 from auth import jwks
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
-from tests.fault_support import FAULTS, FaultProxy, fault_proxy
+from tests.fault_support import FAULTS, FaultProxy
 from tests.jwt_support import (
     AUTH_SERVER_PATH,
     NEW_KID,
     KeyServer,
     bearer_env,
-    key_server,
     mint,
     okta_claims,
     public_jwk,
 )
-from tests.secret_manager_support import SecretManagerServer, secret_manager
+from tests.secret_manager_support import SecretManagerServer
 
 DEADLINE_MS = 400
 # Generous: the deadline plus what a request costs around it on a busy 2-core machine.
@@ -72,19 +71,6 @@ def timed(name: str, client: TestClient, authorization: str) -> tuple[Any, float
 # Keys: the issuer's keys endpoint, or its metadata, behind the proxy.
 
 
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
-
-
-@pytest.fixture
-def keys(okta: KeyServer) -> Iterator[FaultProxy]:
-    with fault_proxy(okta.origin) as proxy:
-        proxy.other_host = okta.origin
-        yield proxy
-
-
 def keys_env(okta: KeyServer, proxy: FaultProxy) -> dict[str, str]:
     return bearer_env(
         okta,
@@ -99,11 +85,11 @@ def bearer(okta: KeyServer, **kwargs: Any) -> str:
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_keys_fault_at_cold_start(
-    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+    make_client: MakeClient, okta: KeyServer, keys_proxy: FaultProxy, fault: str
 ) -> None:
-    keys.set(fault)
+    keys_proxy.set(fault)
     started = time.perf_counter()
-    client = make_client(**keys_env(okta, keys))
+    client = make_client(**keys_env(okta, keys_proxy))
     cold_start = time.perf_counter() - started
     MEASURED.append((f"keys {fault}: cold start", cold_start))
     assert cold_start < BOUND_SECONDS + 0.5  # the import of main.py, and the fetch bounded
@@ -117,7 +103,7 @@ def test_keys_fault_at_cold_start(
     time.sleep(BACKOFF_SECONDS + 0.05)  # the next request fetches again, under the same fault
     response, _ = timed(f"keys {fault}: request that fetches", client, bearer(okta))
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    keys.set(None)
+    keys_proxy.set(None)
     time.sleep(BACKOFF_SECONDS + 0.05)
     response, _ = timed(f"keys {fault}: after recovery", client, bearer(okta))
     assert response.status_code == 200
@@ -125,10 +111,10 @@ def test_keys_fault_at_cold_start(
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_keys_fault_after_warm_up(
-    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+    make_client: MakeClient, okta: KeyServer, keys_proxy: FaultProxy, fault: str
 ) -> None:
-    client = make_client(**keys_env(okta, keys))
-    keys.set(fault)
+    client = make_client(**keys_env(okta, keys_proxy))
+    keys_proxy.set(fault)
     # Cached keys serve a known kid without the network.
     response, _ = timed(f"keys {fault}: known kid", client, bearer(okta))
     assert response.status_code == 200
@@ -139,7 +125,7 @@ def test_keys_fault_after_warm_up(
     if fault != "redirect-other-host":
         # The kid cannot be found in time: the token is refused, not the hook unavailable.
         assert (response.status_code, response.headers["WWW-Authenticate"]) == (401, INVALID)
-        keys.set(None)
+        keys_proxy.set(None)
         time.sleep(BACKOFF_SECONDS + 0.05)
         response, _ = timed(
             f"keys {fault}: new kid after recovery",
@@ -154,18 +140,18 @@ DISCOVERY_FAULTS = ["refused", "hang", "trickle-headers", "500", "garbage", "hug
 
 @pytest.mark.parametrize("fault", DISCOVERY_FAULTS)
 def test_discovery_fault_at_cold_start(
-    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+    make_client: MakeClient, okta: KeyServer, keys_proxy: FaultProxy, fault: str
 ) -> None:
     # The issuer is reached through the proxy: its metadata names the proxy's issuer and keys.
-    issuer = keys.origin + AUTH_SERVER_PATH
-    okta.metadata_changes = {"issuer": issuer, "jwks_uri": keys.origin + KEYS_PATH}
-    keys.set(fault)
+    issuer = keys_proxy.origin + AUTH_SERVER_PATH
+    okta.metadata_changes = {"issuer": issuer, "jwks_uri": keys_proxy.origin + KEYS_PATH}
+    keys_proxy.set(fault)
     env = bearer_env(okta, OKTA_HOOK_ISSUER=issuer, OKTA_HOOK_DEADLINE_MS=str(DEADLINE_MS))
     client = make_client(**env)
     token = "Bearer " + mint(okta_claims(issuer))
     response, _ = timed(f"discovery {fault}: first request", client, token)
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    keys.set(None)
+    keys_proxy.set(None)
     time.sleep(BACKOFF_SECONDS + 0.05)
     response, _ = timed(f"discovery {fault}: after recovery", client, token)
     assert response.status_code == 200
@@ -175,7 +161,7 @@ def test_discovery_fault_at_cold_start(
 def test_refresh_and_unknown_kid_share_one_deadline(
     make_client: MakeClient,
     okta: KeyServer,
-    keys: FaultProxy,
+    keys_proxy: FaultProxy,
     monkeypatch: pytest.MonkeyPatch,
     fault: str,
 ) -> None:
@@ -183,8 +169,8 @@ def test_refresh_and_unknown_kid_share_one_deadline(
     # in one request, each bounded by what the request has left.
     monkeypatch.setattr(jwks, "REFRESH_MIN_SECONDS", 0)
     okta.cache_control = "no-store"
-    client = make_client(**keys_env(okta, keys))
-    keys.set(fault)
+    client = make_client(**keys_env(okta, keys_proxy))
+    keys_proxy.set(fault)
     response, _ = timed(f"keys {fault}: refresh due, known kid", client, bearer(okta))
     assert response.status_code == 200  # the refresh failed in time; cached keys serve
     time.sleep(BACKOFF_SECONDS + 0.05)
@@ -195,27 +181,6 @@ def test_refresh_and_unknown_kid_share_one_deadline(
 
 
 # Secret Manager: the Basic credentials and a pinned JWKS read through the proxy.
-
-
-@pytest.fixture
-def store() -> Iterator[SecretManagerServer]:
-    with secret_manager() as server:
-        yield server
-
-
-@pytest.fixture
-def attacker_store() -> Iterator[SecretManagerServer]:
-    with secret_manager() as server:
-        yield server
-
-
-@pytest.fixture
-def secrets_proxy(
-    store: SecretManagerServer, attacker_store: SecretManagerServer
-) -> Iterator[FaultProxy]:
-    with fault_proxy(store.endpoint) as proxy:
-        proxy.other_host = attacker_store.endpoint
-        yield proxy
 
 
 def secret_env(store: SecretManagerServer, proxy: FaultProxy, refresh: float) -> dict[str, str]:

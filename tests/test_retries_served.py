@@ -10,19 +10,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
-from tests.jwt_support import KeyServer, bearer_env, key_server, mint, okta_claims
+from tests.jwt_support import KeyServer, bearer_env, mint, okta_claims
 from tests.server_support import Served, serve
 
 
 @pytest.fixture(scope="module")
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(okta: KeyServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    env = {**bearer_env(okta), "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}"}
+def served(module_okta: KeyServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    env = {
+        **bearer_env(module_okta),
+        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
+    }
     with serve(env, tmp_path_factory.mktemp("served-retries")) as server:
         yield server
 
@@ -44,11 +41,13 @@ def bodies(kind: str) -> dict[str, Any]:
 @pytest.mark.parametrize("scheme", ["basic", "bearer"])
 @pytest.mark.parametrize("kind", ["allow", "deny"])
 def test_a_retry_gets_the_same_answer_and_is_marked(
-    served: Served, okta: KeyServer, scheme: str, kind: str
+    served: Served, module_okta: KeyServer, scheme: str, kind: str
 ) -> None:
     body = bodies(kind)
     body["eventId"] = f"retry-{scheme}-{kind}"
-    authorization = basic() if scheme == "basic" else "Bearer " + mint(okta_claims(okta.issuer))
+    authorization = (
+        basic() if scheme == "basic" else "Bearer " + mint(okta_claims(module_okta.issuer))
+    )
     headers = {"Content-Type": "application/json", "Authorization": authorization}
     raw = json.dumps(body).encode()
     first = served.post(raw, headers)
@@ -63,7 +62,7 @@ def test_a_retry_gets_the_same_answer_and_is_marked(
     assert {e["decision"] for e in entries} == {kind.upper()}
 
 
-def test_a_refused_caller_does_not_mark_an_event(served: Served, okta: KeyServer) -> None:
+def test_a_refused_caller_does_not_mark_an_event(served: Served, module_okta: KeyServer) -> None:
     # Nothing of the body is read before the caller is known, so a stranger cannot use up or
     # probe the memory of eventIds.
     body = bodies("allow")
@@ -78,10 +77,10 @@ def test_a_refused_caller_does_not_mark_an_event(served: Served, okta: KeyServer
 
 
 def test_bearer_retry_in_process(
-    make_client: MakeClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
+    make_client: MakeClient, module_okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = make_client(**bearer_env(okta))
-    token = "Bearer " + mint(okta_claims(okta.issuer))
+    client = make_client(**bearer_env(module_okta))
+    token = "Bearer " + mint(okta_claims(module_okta.issuer))
     capsys.readouterr()
     first = post(client, sample("progressive"), authorization=token)
     second = post(client, sample("progressive"), authorization=token)
