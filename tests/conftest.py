@@ -114,6 +114,15 @@ def client(make_client: MakeClient) -> TestClient:
     return make_client(OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}")
 
 
+@pytest.fixture
+def example(make_client: MakeClient) -> TestClient:
+    """The full example policy (`policies/example_full.toml`) behind Basic auth."""
+    return make_client(
+        OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}",
+        OKTA_HOOK_POLICY=str(POLICIES / "example_full.toml"),
+    )
+
+
 # The dependencies on loopback, each fixture defined here once.
 
 
