@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 
 from core.logs import CloudLoggingFormatter
+from secret_sources.setting import FIRST_RETRY_SECONDS
+from tests.clock_support import ManualClock
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
+from tests.fault_support import join_readers
 from tests.secret_manager_support import SecretManagerServer
 
 SETTING = "OKTA_HOOK_BASIC_CREDENTIALS"
 CREDENTIALS = f"{BASIC_USER}:{BASIC_PASSWORD}"
 NEW_PASSWORD = "rotated-password-2"
-REFRESH = 0.2  # seconds; the rotation tests wait just past it
+REFRESH = 60.0  # seconds, on the manual clock: OKTA_HOOK_SECRET_REFRESH_SECONDS where it is set
 COLD_START_BOUND = 3.0  # Okta gives up after 3 s
 
 
@@ -68,44 +71,55 @@ def test_each_form_authenticates_okta_sample_requests(
     assert store.total_reads() == (1 if form == "secret" else 0)  # read once, at cold start
 
 
-def rotate(make_client: MakeClient, env: dict[str, str], publish: Callable[[str], object]) -> None:
+def rotate(
+    make_client: MakeClient,
+    clock: ManualClock,
+    env: dict[str, str],
+    publish: Callable[[str], object],
+) -> None:
     """Old credentials; old and new during the switch; new only. No request is refused
     a known credential at any step."""
     client = make_client(**env, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
     assert status(client) == 200
     publish(f"{CREDENTIALS}\n{BASIC_USER}:{NEW_PASSWORD}")
+    clock.advance(REFRESH - 1)
     assert status(client, password=NEW_PASSWORD) == 401  # cached until the interval passes
-    time.sleep(REFRESH + 0.05)
+    clock.advance(1)
     assert status(client) == 200
     assert status(client, password=NEW_PASSWORD) == 200
     publish(f"{BASIC_USER}:{NEW_PASSWORD}")  # Okta switched; the old line goes
-    time.sleep(REFRESH + 0.05)
+    clock.advance(REFRESH)
     assert status(client, password=NEW_PASSWORD) == 200
     assert status(client) == 401
 
 
 def test_rotation_through_secret_manager(
-    make_client: MakeClient, store: SecretManagerServer
+    make_client: MakeClient, store: SecretManagerServer, clock: ManualClock
 ) -> None:
     def publish(value: str) -> None:
         store.add_version("basic", value)
 
-    rotate(make_client, from_secret(store, CREDENTIALS), publish)
+    rotate(make_client, clock, from_secret(store, CREDENTIALS), publish)
     assert store.reads["projects/hook-project/secrets/basic/versions/latest"] >= 3
 
 
-def test_rotation_through_a_mounted_file(make_client: MakeClient, tmp_path: Path) -> None:
+def test_rotation_through_a_mounted_file(
+    make_client: MakeClient, tmp_path: Path, clock: ManualClock
+) -> None:
     path = tmp_path / "basic"
-    rotate(make_client, from_file(path, CREDENTIALS), lambda value: path.write_text(value))
+    rotate(make_client, clock, from_file(path, CREDENTIALS), lambda value: path.write_text(value))
 
 
 def test_a_malformed_new_version_keeps_the_previous_credentials(
-    make_client: MakeClient, store: SecretManagerServer, capsys: pytest.CaptureFixture[str]
+    make_client: MakeClient,
+    store: SecretManagerServer,
+    clock: ManualClock,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     env = from_secret(store, CREDENTIALS, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
     client = make_client(**env)
     store.add_version("basic", f"{CREDENTIALS}\nno-colon-on-this-line")
-    time.sleep(REFRESH + 0.05)
+    clock.advance(REFRESH)
     capsys.readouterr()
     assert status(client) == 200
     assert status(client) == 200
@@ -117,21 +131,24 @@ def test_a_malformed_new_version_keeps_the_previous_credentials(
         f"{SETTING}: new value refused, the previous one stays: line 2 is not user:password"
     )
     store.add_version("basic", f"{BASIC_USER}:{NEW_PASSWORD}")
-    time.sleep(REFRESH + 0.05)
+    clock.advance(FIRST_RETRY_SECONDS)  # a refused value is read again after the first backoff
     assert status(client, password=NEW_PASSWORD) == 200
     assert status(client) == 401
 
 
 def test_secret_manager_down_after_cold_start_keeps_serving(
-    make_client: MakeClient, store: SecretManagerServer
+    make_client: MakeClient, store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    client = make_client(**from_secret(store, CREDENTIALS), OKTA_HOOK_SECRET_REFRESH_SECONDS="0.1")
+    env = from_secret(store, CREDENTIALS, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
+    client = make_client(**env)
     assert status(client) == 200
     store.fault = "error-500"
-    time.sleep(0.15)
+    clock.advance(REFRESH)
+    reads = store.total_reads()
     assert status(client) == 200
+    assert store.total_reads() > reads  # read again, and failed: the last value serves
     store.stop()
-    time.sleep(0.15)
+    clock.advance(FIRST_RETRY_SECONDS)  # the failed read is tried again after the first backoff
     assert status(client) == 200
 
 
@@ -139,12 +156,12 @@ def test_secret_manager_down_after_cold_start_keeps_serving(
 def test_secret_manager_down_at_cold_start_is_503_within_okta_budget(
     make_client: MakeClient,
     store: SecretManagerServer,
+    clock: ManualClock,
     fault: str,
 ) -> None:
-    # Failed reads are retried after min(1 s, the interval): the request right after the cold
-    # start answers at once rather than wait on a second read.
-    refresh = 0.5
-    env = from_secret(store, CREDENTIALS, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(refresh))
+    # A failed read is tried again after a backoff (FIRST_RETRY_SECONDS, at first): the request
+    # right after the cold start answers at once rather than wait on a second read.
+    env = from_secret(store, CREDENTIALS)
     if fault == "refused":
         store.stop()
     else:
@@ -162,7 +179,8 @@ def test_secret_manager_down_at_cold_start_is_503_within_okta_budget(
     store.fault = None
     if fault == "refused":
         store.start()
-    time.sleep(refresh + 0.05)
+    join_readers()  # the cold start's read is over, whatever it waited on
+    clock.advance(FIRST_RETRY_SECONDS)
     assert status(client) == 200
 
 
@@ -196,6 +214,7 @@ def test_unreadable_secret_at_cold_start_is_503_and_logged(
 def test_the_secret_value_is_never_logged_nor_answered(
     make_client: MakeClient,
     store: SecretManagerServer,
+    clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
@@ -210,15 +229,15 @@ def test_the_secret_value_is_never_logged_nor_answered(
             bodies.append(response.text)
             bodies.append(json.dumps(dict(response.headers)))
 
-    env = from_secret(store, value, OKTA_HOOK_SECRET_REFRESH_SECONDS="0.05")
+    env = from_secret(store, value, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
     client = make_client(**env)
     exercise(client)
     store.add_version("basic", value + "\nbroken line without colon " + password)
-    time.sleep(0.1)
+    clock.advance(REFRESH)
     exercise(client)  # a malformed new version: refused, and its line is not quoted
     for fault in ("bad-crc", "no-crc", "error-500"):
         store.fault = fault
-        time.sleep(0.1)
+        clock.advance(REFRESH)  # past the backoff of the failure before: `client` reads again
         exercise(make_client(**env))
         exercise(client)
     exercise(make_client(**from_file(tmp_path / "basic", value)))
