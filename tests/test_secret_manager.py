@@ -233,9 +233,7 @@ def test_one_request_refreshes_while_the_others_keep_the_cached_value(
     results: list[Secret] = []
     refresher = threading.Thread(target=lambda: results.append(src.current()))
     refresher.start()
-    deadline = time.monotonic() + BOUND_SECONDS
-    while store.reads[name] < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert store.wait_for_reads(name, 2, BOUND_SECONDS)
     assert store.reads[name] == 2  # the refresher is now waiting on the server
     for _ in range(20):
         assert src.current() is good
