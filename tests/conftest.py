@@ -19,8 +19,9 @@ from service import app as service_app
 from tests import leak_check
 from tests.clock_support import ManualClock
 from tests.fault_support import FaultProxy, fault_proxy
-from tests.jwt_support import KeyServer, key_server
+from tests.jwt_support import KeyServer, bearer_env, key_server
 from tests.secret_manager_support import SecretManagerServer, secret_manager
+from tests.server_support import Served, serve
 
 # In process, each log line is written before the request returns, so a test reads it at once.
 # (The served process writes through its writer thread, as deployed.)
@@ -139,6 +140,29 @@ def module_okta() -> Iterator[KeyServer]:
     """The same, one per module: for hooks and served processes a module builds once."""
     with key_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def session_okta() -> Iterator[KeyServer]:
+    """The same, for the whole run (each xdist worker has its own): `served_hook`'s issuer."""
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def served_hook(
+    session_okta: KeyServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The function served by the real functions-framework server process: Basic, and Bearer
+    with `session_okta`'s keys, on the default policy. One process for the tests that need a
+    real one but no settings of their own."""
+    env = {
+        **bearer_env(session_okta),
+        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
+        "OKTA_HOOK_POLICY": str(POLICIES / "ssr_and_progressive.toml"),
+    }
+    with serve(env, tmp_path_factory.mktemp("served")) as served:
+        yield served
 
 
 @pytest.fixture
