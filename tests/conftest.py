@@ -18,6 +18,7 @@ from core import logs
 from service import app as service_app
 from tests import leak_check
 from tests.clock_support import ManualClock
+from tests.deploy_support import FakeCloud
 from tests.fault_support import FaultProxy, fault_proxy
 from tests.jwt_support import KeyServer, bearer_env, key_server
 from tests.secret_manager_support import SecretManagerServer, secret_manager
@@ -122,6 +123,12 @@ def example(make_client: MakeClient) -> TestClient:
         OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}",
         OKTA_HOOK_POLICY=str(POLICIES / "example_full.toml"),
     )
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> FakeCloud:
+    """A checkout copy, a new project in fake gcloud and an Okta org in fake curl, for deploy.sh."""
+    return FakeCloud(tmp_path)
 
 
 # The dependencies on loopback, each fixture defined here once.
