@@ -1,9 +1,11 @@
-"""Shared fixtures: Okta's sample requests and the function as functions-framework builds it."""
+"""Shared fixtures: Okta's sample requests, the function as functions-framework builds it (in
+process, or served), deploy.sh's fake cloud, the dependencies on loopback, and a manual clock."""
 
 from __future__ import annotations
 
 import base64
 import copy
+import importlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -15,7 +17,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from core import logs
+from service import app as service_app
 from tests import leak_check
+from tests.clock_support import ManualClock
+from tests.deploy_support import FakeCloud, hook_target, okta_hook_token
+from tests.fault_support import FaultProxy, fault_proxy
+from tests.jwt_support import KeyServer, bearer_env, key_server
+from tests.secret_manager_support import SecretManagerServer, secret_manager
+from tests.server_support import Served, serve
 
 # In process, each log line is written before the request returns, so a test reads it at once.
 # (The served process writes through its writer thread, as deployed.)
@@ -111,6 +120,118 @@ def client(make_client: MakeClient) -> TestClient:
     return make_client(OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}")
 
 
+@pytest.fixture
+def example(make_client: MakeClient) -> TestClient:
+    """The full example policy (`policies/example_full.toml`) behind Basic auth."""
+    return make_client(
+        OKTA_HOOK_BASIC_CREDENTIALS=f"{BASIC_USER}:{BASIC_PASSWORD}",
+        OKTA_HOOK_POLICY=str(POLICIES / "example_full.toml"),
+    )
+
+
+@pytest.fixture(scope="module")
+def deploy_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The function deploy.sh deploys, served on loopback: what Okta's execute reaches."""
+    with hook_target(tmp_path_factory.mktemp("hook-target")) as served:
+        yield served
+
+
+@pytest.fixture
+def cloud(tmp_path: Path, deploy_target: Served) -> FakeCloud:
+    """A checkout copy, a new project in fake gcloud and an Okta org in fake curl, for deploy.sh;
+    Okta's execute reaches the function served on loopback as the deployed one."""
+    made = FakeCloud(tmp_path)
+    made.execute_url = deploy_target.url
+    made.execute_bearer = okta_hook_token()
+    return made
+
+
+# The dependencies on loopback, each fixture defined here once.
+
+
+@pytest.fixture
+def okta() -> Iterator[KeyServer]:
+    """Okta's authorization server: metadata and the key `mint` signs with. A test that needs
+    other keys sets `okta.jwks`; one that takes it down gets a new one next time."""
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_okta() -> Iterator[KeyServer]:
+    """The same, one per module: for hooks and served processes a module builds once."""
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def session_okta() -> Iterator[KeyServer]:
+    """The same, for the whole run (each xdist worker has its own): `served_hook`'s issuer."""
+    with key_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def served_hook(
+    session_okta: KeyServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The function served by the real functions-framework server process: Basic, and Bearer
+    with `session_okta`'s keys, on the default policy. One process for the tests that need a
+    real one but no settings of their own."""
+    env = {
+        **bearer_env(session_okta),
+        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
+        "OKTA_HOOK_POLICY": str(POLICIES / "ssr_and_progressive.toml"),
+    }
+    with serve(env, tmp_path_factory.mktemp("served")) as served:
+        yield served
+
+
+@pytest.fixture
+def keys_proxy(okta: KeyServer) -> Iterator[FaultProxy]:
+    """`okta` behind a proxy that fails as told; its other host is `okta` itself (another
+    loopback origin with the issuer's keys)."""
+    with fault_proxy(okta.origin) as proxy:
+        proxy.other_host = okta.origin
+        yield proxy
+
+
+@pytest.fixture
+def store() -> Iterator[SecretManagerServer]:
+    """Secret Manager's REST API, speaking to the real client. The client library is imported
+    first: its import (a second or more on a busy machine) is not charged to the bound of
+    whichever read comes first."""
+    importlib.import_module("google.cloud.secretmanager_v1")
+    with secret_manager() as server:
+        yield server
+
+
+@pytest.fixture
+def attacker_store() -> Iterator[SecretManagerServer]:
+    """Another Secret Manager, that would hand out values of an attacker's choosing."""
+    with secret_manager() as server:
+        yield server
+
+
+@pytest.fixture
+def secrets_proxy(
+    store: SecretManagerServer, attacker_store: SecretManagerServer
+) -> Iterator[FaultProxy]:
+    """`store` behind a proxy that fails as told; its other host is `attacker_store`."""
+    with fault_proxy(store.endpoint) as proxy:
+        proxy.other_host = attacker_store.endpoint
+        yield proxy
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """A clock moved by hand, on which every hook built after it (by `make_client`) keeps its
+    refresh intervals, backoffs and cooldowns. Waits on the network keep the real time."""
+    manual = ManualClock()
+    monkeypatch.setattr(service_app, "SCHEDULING_CLOCK", manual)
+    return manual
+
+
 _collector = leak_check.install()
 
 
@@ -118,6 +239,8 @@ _collector = leak_check.install()
 _from_workers: list[tuple[int, list[str]]] = []
 
 
+# Optional: the hook is pytest-xdist's, and a run without the plugin (`-p no:xdist`) is valid.
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", {})
     if "leak_lines" in output:

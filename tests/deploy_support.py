@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -319,3 +320,50 @@ def changing(commands: list[list[str]]) -> list[list[str]]:
         for c in commands
         if any(c[: len(words)] == list(words) for words in CHANGING) and "--help" not in c
     ]
+
+
+# Settings and checks the deploy tests share.
+OAUTH = ("--auth", "oauth-client-secret", "--issuer", ISSUER, "--client-id", HOOK_CLIENT_ID)
+OKTA_ENV = {"OKTA_ORG_URL": OKTA_ORG, "OKTA_API_TOKEN": OKTA_TOKEN}
+SECRET_REFERENCE = f"projects/{PROJECT}/secrets/{BASIC_SECRET}/versions/latest"
+
+
+def ok(run: Run) -> Run:
+    """The run, which must have succeeded."""
+    assert run.returncode == 0, run.output
+    return run
+
+
+def refused(run: Run, message: str) -> None:
+    assert run.returncode == 1, run.output
+    assert f"deploy.sh: error: {message}" in run.stderr
+
+
+def deploy_argv(cloud: FakeCloud) -> list[str]:
+    deploys = [c for c in cloud.commands() if c[:2] == ["functions", "deploy"]]
+    assert len(deploys) == 1, deploys
+    return deploys[0]
+
+
+def env_file(cloud: FakeCloud) -> dict[str, str]:
+    """The env-vars file the deploy was given, as gcloud reads it (YAML of quoted strings)."""
+    [call] = [c for c in cloud.gcloud_calls() if c["argv"][1:3] == ["functions", "deploy"]]
+    pairs = re.findall(r'^([A-Z_]+): "(.*)"$', call["env_vars_file"], flags=re.MULTILINE)
+    assert len(pairs) == len(call["env_vars_file"].splitlines())
+    return dict(pairs)
+
+
+def printed_body(stdout: str) -> dict[str, Any]:
+    """The JSON body deploy.sh prints for Okta's POST /api/v1/inlineHooks."""
+    start = stdout.index("\n{\n") + 1
+    end = stdout.index("\n}\n", start) + 2
+    body: dict[str, Any] = json.loads(stdout[start:end])
+    return body
+
+
+def everything_recorded(cloud: FakeCloud) -> str:
+    """Every argv, every run's output, every env-vars file: where no secret may ever be."""
+    parts = [json.dumps(c["argv"]) + c.get("env_vars_file", "") for c in cloud.gcloud_calls()]
+    parts += [json.dumps(c["argv"]) for c in cloud.curl_calls()]
+    parts += [run.output for run in cloud.runs]
+    return "\n".join(parts)

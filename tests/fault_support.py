@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +53,7 @@ class FaultProxy:
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
 
     @property
     def origin(self) -> str:
@@ -73,6 +77,14 @@ class FaultProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # Nothing listens, and nothing answers on a connection a client kept open either.
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def set(self, fault: str | None) -> None:
         """Change the fault; "refused" closes the port, anything else (re)opens it."""
@@ -84,6 +96,12 @@ class FaultProxy:
             self.stop()
         elif self._server is None:
             self.start()
+
+    def recover(self) -> None:
+        """Forward again, let go of what the fault holds, and wait for the hook's readers it held:
+        what follows starts with no read stalled."""
+        self.set(None)
+        join_readers()
 
     def close(self) -> None:
         self.released.set()
@@ -105,6 +123,16 @@ class FaultProxy:
 class _Handler(BaseHTTPRequestHandler):
     proxy: FaultProxy
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        with self.proxy._lock:
+            self.proxy._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.proxy._lock:
+            self.proxy._connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         proxy = self.proxy
@@ -203,6 +231,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def readers() -> list[threading.Thread]:
+    """The hook's threads that wait on a dependency (`core.bounded_call`): a key fetch, or a
+    read of a secret-valued setting."""
+    return [
+        thread
+        for thread in threading.enumerate()
+        if thread.name == "key-fetch" or thread.name.startswith("read OKTA_HOOK_")
+    ]
+
+
+def join_readers(seconds: float = HOLD_LIMIT_SECONDS) -> None:
+    """Wait for the hook's readers to end, once what held them has let go: a recovery is then
+    seen as soon as it is due, never behind a read still stalled."""
+    for thread in readers():
+        thread.join(seconds)
+        assert not thread.is_alive(), f"{thread.name!r} is still waiting"
+
+
+def release_fifo(path: Path) -> None:
+    """Give the reader blocked on the FIFO at `path` (a stalled secret volume) an empty answer,
+    and wait for it to end."""
+    os.close(os.open(path, os.O_WRONLY))
+    join_readers()
 
 
 @contextmanager

@@ -35,6 +35,7 @@ class SecretManagerServer:
         self.fault: str | None = None
         self.released = threading.Event()
         self._lock = threading.Lock()
+        self._read = threading.Condition(self._lock)
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -53,6 +54,12 @@ class SecretManagerServer:
 
     def total_reads(self) -> int:
         return sum(self.reads.values())
+
+    def wait_for_reads(self, name: str, count: int, seconds: float = HANG_LIMIT_SECONDS) -> bool:
+        """Wait until `name` has been asked for `count` times in all: a read under way has
+        reached the server (and, under "hang", is waiting there)."""
+        with self._read:
+            return self._read.wait_for(lambda: self.reads[name] >= count, seconds)
 
     def start(self) -> None:
         handler = type("Handler", (_Handler,), {"owner": self})
@@ -83,6 +90,7 @@ class SecretManagerServer:
         requested = f"{secret}/versions/{version}"
         with self._lock:
             self.reads[requested] += 1
+            self._read.notify_all()
             versions = list(self.versions.get(secret, ()))
         if self.fault == "hang":
             return None

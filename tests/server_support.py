@@ -113,9 +113,29 @@ def _complete(received: bytes) -> bool:
     return False
 
 
+# The last line of a cold start (service/app.py's load_app), whichever way it went.
+COLD_START_DONE = ('"message": "hook ready"', '"message": "hook refuses every request')
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _cold_start_done(log_path: Path) -> bool:
+    """The worker has built the app: the master binds the port before it forks the worker, so
+    a test that changed a dependency as soon as the port answered could reach the cold start."""
+    text = log_path.read_text("utf-8", "replace") if log_path.exists() else ""
+    return any(line in text for line in COLD_START_DONE)
+
+
 @contextmanager
 def serve(env: Mapping[str, str], log_dir: Path, startup_seconds: float = 20.0) -> Iterator[Served]:
-    """Start `python -m functions_framework` with exactly these OKTA_HOOK_* settings."""
+    """Start `python -m functions_framework` with exactly these OKTA_HOOK_* settings; ready once
+    its worker has made the cold start."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_HOOK_")}
     child_env.update(env)
@@ -130,18 +150,12 @@ def serve(env: Mapping[str, str], log_dir: Path, startup_seconds: float = 20.0) 
     served = Served(f"http://127.0.0.1:{port}/", process, log_path)
     try:
         deadline = time.monotonic() + startup_seconds
-        while True:
+        while not (_listening(port) and _cold_start_done(log_path)):
             if process.poll() is not None:
                 raise RuntimeError(f"functions-framework exited:\n{served.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"functions-framework did not start:\n{served.log()}"
-                    ) from None
-                time.sleep(0.05)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"functions-framework did not start:\n{served.log()}")
+            time.sleep(0.05)
         yield served
     finally:
         process.terminate()

@@ -7,7 +7,6 @@ clock they move by hand; the others go through the function as functions-framewo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,7 +36,6 @@ from tests.jwt_support import (
     SCOPE,
     KeyServer,
     bearer_env,
-    key_server,
     mint,
     okta_claims,
     public_jwk,
@@ -47,12 +45,6 @@ UNAVAILABLE = {"error": {"code": "unavailable", "message": "The hook is not avai
 METADATA = AUTH_SERVER_PATH + "/.well-known/oauth-authorization-server"
 OPENID = AUTH_SERVER_PATH + "/.well-known/openid-configuration"
 KEYS = AUTH_SERVER_PATH + "/v1/keys"
-
-
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
 
 
 def call(client: TestClient, token: str) -> Any:

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from email.message import Message
 
-import pytest
-
 from tests.conftest import sample
-from tests.jwt_support import KeyServer, bearer_env, key_server, mint, okta_claims
-from tests.server_support import Served, serve
-
-
-@pytest.fixture(scope="module")
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(okta: KeyServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with serve(bearer_env(okta), tmp_path_factory.mktemp("served-bearer")) as server:
-        yield server
+from tests.jwt_support import KeyServer, mint, okta_claims
+from tests.server_support import Served
 
 
 def send(served: Served, token: str) -> tuple[int, Message, bytes]:
@@ -30,16 +15,18 @@ def send(served: Served, token: str) -> tuple[int, Message, bytes]:
     return served.post(json.dumps(sample("progressive")).encode(), headers)
 
 
-def test_okta_token_over_http(served: Served, okta: KeyServer) -> None:
-    status, _, body = send(served, mint(okta_claims(okta.issuer)))
+def test_okta_token_over_http(served_hook: Served, session_okta: KeyServer) -> None:
+    status, _, body = send(served_hook, mint(okta_claims(session_okta.issuer)))
     assert status == 200
     assert json.loads(body)["commands"][0]["value"] == {"registration": "ALLOW"}
-    assert okta.key_fetches() == 1  # at the server's cold start, not per request
+    assert session_okta.key_fetches() == 1  # at the server's cold start, not per request
 
 
-def test_forged_token_over_http(served: Served, okta: KeyServer) -> None:
-    status, headers, body = send(served, mint(okta_claims(okta.issuer), key_name="attacker"))
+def test_forged_token_over_http(served_hook: Served, session_okta: KeyServer) -> None:
+    status, headers, body = send(
+        served_hook, mint(okta_claims(session_okta.issuer), key_name="attacker")
+    )
     assert status == 401
     assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
     assert json.loads(body)["error"]["code"] == "unauthenticated"
-    assert "InvalidSignatureError" in served.log()
+    assert "InvalidSignatureError" in served_hook.log()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,18 +14,11 @@ from tests.jwt_support import (
     SCOPE,
     KeyServer,
     bearer_env,
-    key_server,
     mint,
     okta_claims,
 )
 
 ISSUER = "https://acme.okta.com/oauth2/default"
-
-
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
 
 
 def test_defaults() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ from tests.jwt_support import (
     assemble,
     bearer_env,
     ec_key,
-    key_server,
     mint,
     okta_claims,
     public_ec_jwk,
@@ -41,12 +39,6 @@ from tests.jwt_support import (
 
 HMAC_SECRET = leak_check.remember("gateway-client-secret-0123456789abcdefXYZ")  # HS256 only
 SHORT_SECRET = leak_check.remember("short-secret-value")
-
-
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
 
 
 def call(client: TestClient, token: str) -> Any:

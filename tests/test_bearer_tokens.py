@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,12 +43,6 @@ UNAUTHENTICATED = {"error": {"code": "unauthenticated", "message": "Authenticati
 FORBIDDEN = {
     "error": {"code": "forbidden", "message": "The caller is not allowed to call this hook."}
 }
-
-
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,15 +3,15 @@ answered within OKTA_HOOK_DEADLINE_MS with the right status, and the hook recove
 
 The dependencies are real loopback servers behind `tests/fault_support.py`'s proxy. The deadline
 is set to 400 ms here, below the hook's own per-fetch bounds (0.75 s for a key fetch, 1.6 s for
-a Secret Manager read), so a wait that ignored it would be seen. The backoffs after a failure
-(seconds in production) are shortened so that recovery is seen without long sleeps.
+a Secret Manager read), so a wait that ignored it would be seen. Refresh intervals and backoffs
+are kept on the manual clock, moved by the production values; a fault that held a reader is let
+go, and the reader waited for, before a recovery is expected.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,25 +20,26 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from auth import jwks
+from auth.jwks import REFRESH_MIN_SECONDS, RETRY_WITH_KEYS_SECONDS, RETRY_WITHOUT_KEYS_SECONDS
+from secret_sources.setting import FIRST_RETRY_SECONDS
+from service.settings import DEFAULT_SECRET_REFRESH_SECONDS
+from tests.clock_support import ManualClock
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
-from tests.fault_support import FAULTS, FaultProxy, fault_proxy
+from tests.fault_support import FAULTS, FaultProxy, release_fifo
 from tests.jwt_support import (
     AUTH_SERVER_PATH,
     NEW_KID,
     KeyServer,
     bearer_env,
-    key_server,
     mint,
     okta_claims,
     public_jwk,
 )
-from tests.secret_manager_support import SecretManagerServer, secret_manager
+from tests.secret_manager_support import SecretManagerServer
 
 DEADLINE_MS = 400
 # Generous: the deadline plus what a request costs around it on a busy 2-core machine.
 BOUND_SECONDS = DEADLINE_MS / 1000 + 0.3
-BACKOFF_SECONDS = 0.2
 INVALID = 'Bearer error="invalid_token"'
 UNAVAILABLE = {"error": {"code": "unavailable", "message": "The hook is not available."}}
 KEYS_PATH = AUTH_SERVER_PATH + "/v1/keys"
@@ -53,16 +54,10 @@ def report() -> Iterator[None]:
         print(f"  {seconds:6.3f}  {name}")
 
 
-@pytest.fixture(autouse=True)
-def short_backoffs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jwks, "RETRY_WITHOUT_KEYS_SECONDS", BACKOFF_SECONDS)
-    monkeypatch.setattr(jwks, "RETRY_WITH_KEYS_SECONDS", BACKOFF_SECONDS)
-    monkeypatch.setattr(jwks, "UNKNOWN_KID_COOLDOWN_SECONDS", BACKOFF_SECONDS)
-
-
 def timed(name: str, client: TestClient, authorization: str) -> tuple[Any, float]:
+    body = sample("progressive")
     started = time.perf_counter()
-    response = post(client, sample("progressive"), authorization=authorization)
+    response = post(client, body, authorization=authorization)
     elapsed = time.perf_counter() - started
     MEASURED.append((name, elapsed))
     assert elapsed < BOUND_SECONDS, f"{name}: {elapsed:.3f} s"
@@ -70,19 +65,6 @@ def timed(name: str, client: TestClient, authorization: str) -> tuple[Any, float
 
 
 # Keys: the issuer's keys endpoint, or its metadata, behind the proxy.
-
-
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
-
-
-@pytest.fixture
-def keys(okta: KeyServer) -> Iterator[FaultProxy]:
-    with fault_proxy(okta.origin) as proxy:
-        proxy.other_host = okta.origin
-        yield proxy
 
 
 def keys_env(okta: KeyServer, proxy: FaultProxy) -> dict[str, str]:
@@ -99,11 +81,15 @@ def bearer(okta: KeyServer, **kwargs: Any) -> str:
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_keys_fault_at_cold_start(
-    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+    make_client: MakeClient,
+    okta: KeyServer,
+    keys_proxy: FaultProxy,
+    clock: ManualClock,
+    fault: str,
 ) -> None:
-    keys.set(fault)
+    keys_proxy.set(fault)
     started = time.perf_counter()
-    client = make_client(**keys_env(okta, keys))
+    client = make_client(**keys_env(okta, keys_proxy))
     cold_start = time.perf_counter() - started
     MEASURED.append((f"keys {fault}: cold start", cold_start))
     assert cold_start < BOUND_SECONDS + 0.5  # the import of main.py, and the fetch bounded
@@ -114,21 +100,25 @@ def test_keys_fault_at_cold_start(
         return
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     assert "WWW-Authenticate" not in response.headers
-    time.sleep(BACKOFF_SECONDS + 0.05)  # the next request fetches again, under the same fault
+    clock.advance(RETRY_WITHOUT_KEYS_SECONDS)  # the next request fetches again, under the fault
     response, _ = timed(f"keys {fault}: request that fetches", client, bearer(okta))
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    keys.set(None)
-    time.sleep(BACKOFF_SECONDS + 0.05)
+    keys_proxy.recover()
+    clock.advance(RETRY_WITHOUT_KEYS_SECONDS)
     response, _ = timed(f"keys {fault}: after recovery", client, bearer(okta))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_keys_fault_after_warm_up(
-    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+    make_client: MakeClient,
+    okta: KeyServer,
+    keys_proxy: FaultProxy,
+    clock: ManualClock,
+    fault: str,
 ) -> None:
-    client = make_client(**keys_env(okta, keys))
-    keys.set(fault)
+    client = make_client(**keys_env(okta, keys_proxy))
+    keys_proxy.set(fault)
     # Cached keys serve a known kid without the network.
     response, _ = timed(f"keys {fault}: known kid", client, bearer(okta))
     assert response.status_code == 200
@@ -139,8 +129,8 @@ def test_keys_fault_after_warm_up(
     if fault != "redirect-other-host":
         # The kid cannot be found in time: the token is refused, not the hook unavailable.
         assert (response.status_code, response.headers["WWW-Authenticate"]) == (401, INVALID)
-        keys.set(None)
-        time.sleep(BACKOFF_SECONDS + 0.05)
+        keys_proxy.recover()
+        clock.advance(RETRY_WITH_KEYS_SECONDS)
         response, _ = timed(
             f"keys {fault}: new kid after recovery",
             client,
@@ -154,19 +144,23 @@ DISCOVERY_FAULTS = ["refused", "hang", "trickle-headers", "500", "garbage", "hug
 
 @pytest.mark.parametrize("fault", DISCOVERY_FAULTS)
 def test_discovery_fault_at_cold_start(
-    make_client: MakeClient, okta: KeyServer, keys: FaultProxy, fault: str
+    make_client: MakeClient,
+    okta: KeyServer,
+    keys_proxy: FaultProxy,
+    clock: ManualClock,
+    fault: str,
 ) -> None:
     # The issuer is reached through the proxy: its metadata names the proxy's issuer and keys.
-    issuer = keys.origin + AUTH_SERVER_PATH
-    okta.metadata_changes = {"issuer": issuer, "jwks_uri": keys.origin + KEYS_PATH}
-    keys.set(fault)
+    issuer = keys_proxy.origin + AUTH_SERVER_PATH
+    okta.metadata_changes = {"issuer": issuer, "jwks_uri": keys_proxy.origin + KEYS_PATH}
+    keys_proxy.set(fault)
     env = bearer_env(okta, OKTA_HOOK_ISSUER=issuer, OKTA_HOOK_DEADLINE_MS=str(DEADLINE_MS))
     client = make_client(**env)
     token = "Bearer " + mint(okta_claims(issuer))
     response, _ = timed(f"discovery {fault}: first request", client, token)
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    keys.set(None)
-    time.sleep(BACKOFF_SECONDS + 0.05)
+    keys_proxy.recover()
+    clock.advance(RETRY_WITHOUT_KEYS_SECONDS)
     response, _ = timed(f"discovery {fault}: after recovery", client, token)
     assert response.status_code == 200
 
@@ -175,19 +169,19 @@ def test_discovery_fault_at_cold_start(
 def test_refresh_and_unknown_kid_share_one_deadline(
     make_client: MakeClient,
     okta: KeyServer,
-    keys: FaultProxy,
-    monkeypatch: pytest.MonkeyPatch,
+    keys_proxy: FaultProxy,
+    clock: ManualClock,
     fault: str,
 ) -> None:
-    # A scheduled refresh is due on every request, and the token's kid is unknown: two fetches
-    # in one request, each bounded by what the request has left.
-    monkeypatch.setattr(jwks, "REFRESH_MIN_SECONDS", 0)
-    okta.cache_control = "no-store"
-    client = make_client(**keys_env(okta, keys))
-    keys.set(fault)
+    # A scheduled refresh is due, and the token's kid is unknown: a refresh and a look for the
+    # kid in one request, each bounded by what the request has left.
+    okta.cache_control = "no-store"  # refreshed as often as allowed: every REFRESH_MIN_SECONDS
+    client = make_client(**keys_env(okta, keys_proxy))
+    keys_proxy.set(fault)
+    clock.advance(REFRESH_MIN_SECONDS)
     response, _ = timed(f"keys {fault}: refresh due, known kid", client, bearer(okta))
     assert response.status_code == 200  # the refresh failed in time; cached keys serve
-    time.sleep(BACKOFF_SECONDS + 0.05)
+    clock.advance(RETRY_WITH_KEYS_SECONDS)  # due again, after the failure's backoff
     response, _ = timed(
         f"keys {fault}: refresh due, unknown kid", client, bearer(okta, kid="kid-nobody-has")
     )
@@ -197,33 +191,12 @@ def test_refresh_and_unknown_kid_share_one_deadline(
 # Secret Manager: the Basic credentials and a pinned JWKS read through the proxy.
 
 
-@pytest.fixture
-def store() -> Iterator[SecretManagerServer]:
-    with secret_manager() as server:
-        yield server
-
-
-@pytest.fixture
-def attacker_store() -> Iterator[SecretManagerServer]:
-    with secret_manager() as server:
-        yield server
-
-
-@pytest.fixture
-def secrets_proxy(
-    store: SecretManagerServer, attacker_store: SecretManagerServer
-) -> Iterator[FaultProxy]:
-    with fault_proxy(store.endpoint) as proxy:
-        proxy.other_host = attacker_store.endpoint
-        yield proxy
-
-
-def secret_env(store: SecretManagerServer, proxy: FaultProxy, refresh: float) -> dict[str, str]:
+def secret_env(store: SecretManagerServer, proxy: FaultProxy) -> dict[str, str]:
+    """The Basic credentials in `store`, read again every DEFAULT_SECRET_REFRESH_SECONDS."""
     version = store.add_version("basic", f"{BASIC_USER}:{BASIC_PASSWORD}")
     return {
         "OKTA_HOOK_BASIC_CREDENTIALS_SECRET": version.rsplit("/", 1)[0] + "/latest",
         "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": proxy.origin,
-        "OKTA_HOOK_SECRET_REFRESH_SECONDS": str(refresh),
         "OKTA_HOOK_DEADLINE_MS": str(DEADLINE_MS),
     }
 
@@ -237,13 +210,13 @@ def test_secret_manager_fault_at_cold_start(
     store: SecretManagerServer,
     attacker_store: SecretManagerServer,
     secrets_proxy: FaultProxy,
+    clock: ManualClock,
     capsys: pytest.CaptureFixture[str],
     fault: str,
 ) -> None:
-    # Another server that would hand out credentials of the attacker's choosing.
+    # Another server (the proxy's other host) would hand out credentials of an attacker's choosing.
     attacker_store.add_version("basic", f"{BASIC_USER}:{ATTACKER_PASSWORD}")
-    refresh = 0.3
-    env = secret_env(store, secrets_proxy, refresh)
+    env = secret_env(store, secrets_proxy)
     secrets_proxy.set(fault)
     started = time.perf_counter()
     client = make_client(**env)
@@ -254,12 +227,12 @@ def test_secret_manager_fault_at_cold_start(
         f"secret manager {fault}: attacker's password", client, basic(BASIC_USER, ATTACKER_PASSWORD)
     )
     assert response.status_code == 503
-    time.sleep(refresh + 0.05)  # the next request reads again, under the same fault
+    clock.advance(FIRST_RETRY_SECONDS)  # the next request reads again, under the same fault
     response, _ = timed(f"secret manager {fault}: request that reads", client, basic())
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     assert attacker_store.total_reads() == 0  # a redirect is never followed
-    secrets_proxy.set(None)
-    time.sleep(refresh + 0.05)
+    secrets_proxy.recover()
+    clock.advance(2 * FIRST_RETRY_SECONDS)  # the backoff doubles after a second failure
     response, _ = timed(f"secret manager {fault}: after recovery", client, basic())
     assert response.status_code == 200
     assert (
@@ -275,22 +248,19 @@ def test_secret_manager_fault_on_refresh_keeps_serving(
     make_client: MakeClient,
     store: SecretManagerServer,
     secrets_proxy: FaultProxy,
+    clock: ManualClock,
     fault: str,
 ) -> None:
-    refresh = 0.2
-    client = make_client(**secret_env(store, secrets_proxy, refresh))
+    client = make_client(**secret_env(store, secrets_proxy))
     secrets_proxy.set(fault)
-    time.sleep(refresh + 0.05)
+    clock.advance(DEFAULT_SECRET_REFRESH_SECONDS)
     response, _ = timed(f"secret manager {fault}: refresh due", client, basic())
     assert response.status_code == 200  # the last value serves
-    secrets_proxy.set(None)
+    secrets_proxy.recover()
     store.add_version("basic", f"{BASIC_USER}:rotated-after-the-fault")
-    deadline = time.monotonic() + 5
-    while (
-        post(client, sample("ssr"), basic(BASIC_USER, "rotated-after-the-fault")).status_code != 200
-    ):
-        assert time.monotonic() < deadline, "the rotation was never picked up"
-        time.sleep(0.1)
+    clock.advance(FIRST_RETRY_SECONDS)  # the failed refresh is tried again after its backoff
+    response = post(client, sample("ssr"), basic(BASIC_USER, "rotated-after-the-fault"))
+    assert response.status_code == 200, "the rotation was never picked up"
 
 
 @pytest.mark.parametrize("fault", ["hang", "trickle-body", "500", "garbage", "redirect-other-host"])
@@ -299,6 +269,7 @@ def test_pinned_jwks_from_secret_manager_fault_at_cold_start(
     okta: KeyServer,
     store: SecretManagerServer,
     secrets_proxy: FaultProxy,
+    clock: ManualClock,
     fault: str,
 ) -> None:
     version = store.add_version("jwks", json.dumps({"keys": okta.jwks}))
@@ -306,28 +277,26 @@ def test_pinned_jwks_from_secret_manager_fault_at_cold_start(
         okta,
         OKTA_HOOK_JWKS_SECRET=version,
         OKTA_HOOK_SECRET_MANAGER_ENDPOINT=secrets_proxy.origin,
-        OKTA_HOOK_SECRET_REFRESH_SECONDS="0.3",
         OKTA_HOOK_DEADLINE_MS=str(DEADLINE_MS),
     )
     secrets_proxy.set(fault)
     client = make_client(**env)
     response, _ = timed(f"pinned JWKS {fault}: first request", client, bearer(okta))
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    secrets_proxy.set(None)
-    time.sleep(0.35)
+    secrets_proxy.recover()
+    clock.advance(FIRST_RETRY_SECONDS)
     response, _ = timed(f"pinned JWKS {fault}: after recovery", client, bearer(okta))
     assert response.status_code == 200
 
 
 def test_stalled_secret_file_at_cold_start_is_503_within_the_deadline(
-    make_client: MakeClient, tmp_path: Path
+    make_client: MakeClient, tmp_path: Path, clock: ManualClock
 ) -> None:
     # A FIFO with no writer blocks open(), as a secret volume waiting on Secret Manager would.
     fifo = tmp_path / "basic"
     os.mkfifo(fifo)
     env = {
         "OKTA_HOOK_BASIC_CREDENTIALS_FILE": str(fifo),
-        "OKTA_HOOK_SECRET_REFRESH_SECONDS": "0.2",
         "OKTA_HOOK_DEADLINE_MS": str(DEADLINE_MS),
     }
     started = time.perf_counter()
@@ -336,18 +305,9 @@ def test_stalled_secret_file_at_cold_start_is_503_within_the_deadline(
     response, _ = timed("secret file stalled: first request", client, basic())
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     # The stalled read is let go (a writer opens the FIFO); the file then holds the value.
-    _release(fifo)
+    release_fifo(fifo)
     fifo.unlink()
     fifo.write_text(f"{BASIC_USER}:{BASIC_PASSWORD}\n")
-    deadline = time.monotonic() + 5
-    while (response := timed("secret file: after recovery", client, basic())[0]).status_code != 200:
-        assert response.status_code == 503 and time.monotonic() < deadline
-        time.sleep(0.1)
-
-
-def _release(fifo: Path) -> None:
-    """Give the reader blocked on the FIFO an empty answer, and wait for its thread to end."""
-    os.close(os.open(fifo, os.O_WRONLY))
-    for thread in threading.enumerate():
-        if thread.name == "read OKTA_HOOK_BASIC_CREDENTIALS":
-            thread.join(3.0)
+    clock.advance(FIRST_RETRY_SECONDS)
+    response, _ = timed("secret file: after recovery", client, basic())
+    assert response.status_code == 200

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +28,11 @@ from tests.deploy_support import (
     PROJECT,
     RULE_ID,
     FakeCloud,
-    Run,
+    everything_recorded,
     hook_target,
+    ok,
     okta_calls,
-    okta_hook_token,
+    refused,
 )
 from tests.jwt_support import rsa_key
 from tests.okta_schema_check import problems
@@ -55,30 +55,6 @@ SCHEMA_OF = {
 }
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with hook_target(tmp_path_factory.mktemp("hook-target")) as served:
-        yield served
-
-
-@pytest.fixture
-def cloud(tmp_path: Path, target: Served) -> FakeCloud:
-    made = FakeCloud(tmp_path)
-    made.execute_url = target.url
-    made.execute_bearer = okta_hook_token()
-    return made
-
-
-def ok(run: Run) -> Run:
-    assert run.returncode == 0, run.output
-    return run
-
-
-def refused(run: Run, message: str) -> None:
-    assert run.returncode == 1, run.output
-    assert f"deploy.sh: error: {message}" in run.stderr
-
-
 def schema_of(call: str) -> str:
     if call.endswith("/execute"):
         return "RegistrationInlineHookRequest"
@@ -91,11 +67,6 @@ def assert_bodies_conform(cloud: FakeCloud) -> int:
     for call, body in bodies:
         assert problems(body, schema_of(call)) == [], call
     return len(bodies)
-
-
-def everything_recorded(cloud: FakeCloud) -> str:
-    parts = [json.dumps(c["argv"]) for c in cloud.gcloud_calls() + cloud.curl_calls()]
-    return "\n".join(parts + [run.output for run in cloud.runs])
 
 
 def okta_hook(**config: Any) -> dict[str, Any]:
@@ -267,7 +238,7 @@ DENIED_CASE = "case 'every failing field has its cause' of ssr_and_progressive.c
 
 
 def test_the_hook_is_checked_through_okta_with_an_allowed_and_a_denied_request(
-    cloud: FakeCloud, target: Served
+    cloud: FakeCloud, deploy_target: Served
 ) -> None:
     run = ok(cloud.deploy_basic("--create-okta-hook", **OKTA_ENV))
     assert f"execute: {ALLOWED_CASE}: ALLOW, as the policy decides" in run.stdout
@@ -279,7 +250,7 @@ def test_the_hook_is_checked_through_okta_with_an_allowed_and_a_denied_request(
     executes = [b for c, b in cloud.okta_bodies() if c.endswith("/execute")]
     assert len(executes) == 2
     assert len({b["eventId"] for b in executes}) == 2
-    log = target.log()
+    log = deploy_target.log()
     for body in executes:
         assert body["eventId"] in log
 

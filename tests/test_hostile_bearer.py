@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,7 +29,6 @@ from tests.jwt_support import (
     KeyServer,
     b64url,
     bearer_env,
-    key_server,
     okta_claims,
 )
 
@@ -46,21 +44,15 @@ MAX_TOKEN = 8192
 
 
 @pytest.fixture(scope="module")
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
+def hook(module_okta: KeyServer) -> TestClient:
+    return hook_client(bearer_env(module_okta))
 
 
 @pytest.fixture(scope="module")
-def hook(okta: KeyServer) -> TestClient:
-    return hook_client(bearer_env(okta))
-
-
-@pytest.fixture(scope="module")
-def both(okta: KeyServer) -> TestClient:
+def both(module_okta: KeyServer) -> TestClient:
     """Basic and Bearer both enabled."""
     return hook_client(
-        {**bearer_env(okta), "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}"}
+        {**bearer_env(module_okta), "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}"}
     )
 
 
@@ -216,9 +208,11 @@ def expected(
 
 @settings(SETTINGS, max_examples=300)
 @given(data=st.data())
-def test_any_header_and_claims(hook: TestClient, okta: KeyServer, data: st.DataObject) -> None:
-    token, header, claims, signer = data.draw(tokens(okta.issuer))
-    status = expected(token, header, claims, signer, okta.issuer)
+def test_any_header_and_claims(
+    hook: TestClient, module_okta: KeyServer, data: st.DataObject
+) -> None:
+    token, header, claims, signer = data.draw(tokens(module_okta.issuer))
+    status = expected(token, header, claims, signer, module_okta.issuer)
     event(f"expected {status}")
     response = post(hook, sample("progressive"), authorization=f"Bearer {token}")
     document = well_formed(response)
@@ -235,14 +229,14 @@ def test_any_header_and_claims(hook: TestClient, okta: KeyServer, data: st.DataO
         st.text(max_size=60),
     )
 )
-def test_both_schemes_enabled(both: TestClient, okta: KeyServer, authorization: str) -> None:
+def test_both_schemes_enabled(both: TestClient, module_okta: KeyServer, authorization: str) -> None:
     from tests.jwt_support import mint
 
     value = {
         "basic-right": basic(),
         "basic-wrong": basic(BASIC_USER, "wrong"),
-        "bearer-right": "Bearer " + mint(okta_claims(okta.issuer)),
-        "bearer-forged": "Bearer " + mint(okta_claims(okta.issuer), key_name="attacker"),
+        "bearer-right": "Bearer " + mint(okta_claims(module_okta.issuer)),
+        "bearer-forged": "Bearer " + mint(okta_claims(module_okta.issuer), key_name="attacker"),
     }.get(authorization, authorization)
     try:
         value.encode("latin-1")

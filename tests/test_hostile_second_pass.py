@@ -13,7 +13,7 @@ from policy.loader import PolicyError, load_policy
 from service.settings import ConfigError, Settings
 from tests.conftest import MakeClient, basic, post, sample
 from tests.hostile_support import well_formed
-from tests.jwt_support import KeyServer, bearer_env, key_server, mint, okta_claims
+from tests.jwt_support import KeyServer, bearer_env, mint, okta_claims
 from tests.policy_support import (
     ALLOW,
     DENY,
@@ -29,17 +29,6 @@ from tests.policy_support import (
 CURRENT = "4321"
 
 
-@pytest.fixture
-def okta() -> Any:
-    with key_server() as server:
-        yield server
-
-
-@pytest.fixture
-def prog(make_client: MakeClient) -> Any:
-    return hook_on(make_client, EXAMPLE)
-
-
 # A progressive update never clears a required attribute.
 
 
@@ -47,26 +36,26 @@ def prog(make_client: MakeClient) -> Any:
     "blank", [None, "", " ", "   ", "\t", "\u00a0", "\u200b", "\u2028", " \u3000 "]
 )
 def test_a_blank_update_of_a_required_attribute_is_missing_not_echoed(
-    prog: Any, blank: object
+    example: Any, blank: object
 ) -> None:
     body = progressive({"employeeNumber": blank}, employeeNumber=CURRENT)
-    result = well_formed(post(prog, body))
+    result = well_formed(post(example, body))
     assert causes(result) == [
         ("employeeNumber", "MISSING_ATTRIBUTE", "This field is required."),
     ]
     assert "progressive.profile.update" not in json.dumps(result)
 
 
-def test_leaving_a_required_attribute_out_keeps_the_stored_value(prog: Any) -> None:
-    result = well_formed(post(prog, progressive({}, employeeNumber=CURRENT)))
+def test_leaving_a_required_attribute_out_keeps_the_stored_value(example: Any) -> None:
+    result = well_formed(post(example, progressive({}, employeeNumber=CURRENT)))
     assert result["commands"] == [ALLOW]
 
 
 @pytest.mark.parametrize("blank", [" ", "\u200b", "\u00a0\u00a0"])
 def test_a_blank_registration_value_of_a_required_attribute_is_missing(
-    prog: Any, blank: str
+    example: Any, blank: str
 ) -> None:
-    result = well_formed(post(prog, registration(employeeNumber=blank)))
+    result = well_formed(post(example, registration(employeeNumber=blank)))
     assert ("employeeNumber", "MISSING_ATTRIBUTE", "This field is required.") in causes(result)
 
 
@@ -98,7 +87,7 @@ INVALID_NICKNAME = "Letters only."
     ["1e400", "-1E999", "1.5e309", "123456789e400", "-0.1e+99999"],
 )
 @pytest.mark.parametrize("where", ["profile", "array", "object", "context"])
-def test_numbers_outside_the_double_range_are_a_400(prog: Any, number: str, where: str) -> None:
+def test_numbers_outside_the_double_range_are_a_400(example: Any, number: str, where: str) -> None:
     body = json.dumps(sample("progressive"))
     placed = {
         "profile": '"userProfileUpdate": {"employeeNumber": "1234", "age": NUMBER}',
@@ -108,7 +97,7 @@ def test_numbers_outside_the_double_range_are_a_400(prog: Any, number: str, wher
     }[where].replace("NUMBER", number)
     before = '"userProfileUpdate": {"employeeNumber": "1234"}'
     assert before in body
-    response = post(prog, body.replace(before, placed).encode())
+    response = post(example, body.replace(before, placed).encode())
     assert response.status_code == 400
     assert well_formed(response)["error"] == {
         "code": "bad_request",
@@ -116,10 +105,10 @@ def test_numbers_outside_the_double_range_are_a_400(prog: Any, number: str, wher
     }
 
 
-def test_large_finite_numbers_are_still_read(prog: Any) -> None:
+def test_large_finite_numbers_are_still_read(example: Any) -> None:
     body = sample("progressive")
     body["data"]["userProfileUpdate"]["employeeNumber"] = 1.7976931348623157e308
-    result = well_formed(post(prog, body))
+    result = well_formed(post(example, body))
     assert causes(result)[0][:2] == ("employeeNumber", "INVALID_ATTRIBUTE_TYPE")
 
 
@@ -128,12 +117,12 @@ def test_large_finite_numbers_are_still_read(prog: Any) -> None:
 
 @pytest.mark.parametrize("count", [21, 4000])
 def test_a_flood_of_not_updatable_attributes_is_a_bounded_deny(
-    prog: Any, capsys: pytest.CaptureFixture[str], count: int
+    example: Any, capsys: pytest.CaptureFixture[str], count: int
 ) -> None:
     update: dict[str, Any] = {f"a{i}": "x" for i in range(count)}
     update["employeeNumber"] = "12a4"
     capsys.readouterr()
-    response = post(prog, progressive(update))
+    response = post(example, progressive(update))
     result = well_formed(response)
     assert result["commands"] == [DENY]
     found = causes(result)
@@ -182,21 +171,23 @@ def test_a_flood_under_global_shadow_is_allowed_and_its_log_bounded(
     ],
 )
 def test_an_event_id_not_in_okta_shape_is_logged_as_a_marker(
-    prog: Any, capsys: pytest.CaptureFixture[str], event_id: str
+    example: Any, capsys: pytest.CaptureFixture[str], event_id: str
 ) -> None:
     body = progressive({"employeeNumber": "1234"})
     body["eventId"] = event_id
     capsys.readouterr()
-    assert well_formed(post(prog, body))["commands"][0] == ALLOW
+    assert well_formed(post(example, body))["commands"][0] == ALLOW
     entry = audit_lines(capsys)[-1]
     assert entry["eventId"] == "(not shown)"
     assert event_id not in json.dumps(entry, ensure_ascii=False)
 
 
-def test_an_event_id_in_okta_shape_is_logged(prog: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_event_id_in_okta_shape_is_logged(
+    example: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     body = sample("progressive")
     capsys.readouterr()
-    post(prog, body)
+    post(example, body)
     assert audit_lines(capsys)[-1]["eventId"] == body["eventId"]
 
 
@@ -220,10 +211,10 @@ def test_attribute_names_from_the_body_are_logged_only_when_plain(
     [("someone@example.com", "(not shown)"), ("text/plain", "'text/plain'")],
 )
 def test_a_content_type_is_logged_only_when_plain(
-    prog: Any, capsys: pytest.CaptureFixture[str], content_type: str, logged: str
+    example: Any, capsys: pytest.CaptureFixture[str], content_type: str, logged: str
 ) -> None:
     capsys.readouterr()
-    response = post(prog, sample("progressive"), content_type=content_type)
+    response = post(example, sample("progressive"), content_type=content_type)
     assert response.status_code == 415
     entry = audit_lines(capsys)[-1]
     assert entry["reason"] == f"Content-Type {logged}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -292,18 +292,14 @@ ROWS = ALGORITHM_CONFUSION + KID_TRICKS + CLAIM_TYPES + NESTED_AND_DUPLICATES + 
 
 
 @pytest.fixture(scope="module")
-def okta() -> Iterator[KeyServer]:
-    with key_server(public_jwk("okta", KID), public_ec_jwk("gateway", EC_KID)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def hooks(okta: KeyServer) -> dict[str, TestClient]:
-    jwks = json.dumps({"keys": okta.jwks})
+def hooks(module_okta: KeyServer) -> dict[str, TestClient]:
+    # The issuer lists an RSA key and an EC key (the gateway's).
+    module_okta.jwks = [public_jwk("okta", KID), public_ec_jwk("gateway", EC_KID)]
+    jwks = json.dumps({"keys": module_okta.jwks})
     return {
-        "jwks": hook_client(bearer_env(okta)),
-        "pinned": hook_client(bearer_env(okta, OKTA_HOOK_JWKS=jwks)),
-        "hmac": hook_client(bearer_env(okta, OKTA_HOOK_JWT_HMAC_SECRET=HMAC_SECRET)),
+        "jwks": hook_client(bearer_env(module_okta)),
+        "pinned": hook_client(bearer_env(module_okta, OKTA_HOOK_JWKS=jwks)),
+        "hmac": hook_client(bearer_env(module_okta, OKTA_HOOK_JWT_HMAC_SECRET=HMAC_SECRET)),
     }
 
 
@@ -318,10 +314,13 @@ def assert_answer(response: Any, status: int, challenge: str | None) -> None:
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
 def test_attack(
-    row: Row, okta: KeyServer, hooks: dict[str, TestClient], capsys: pytest.CaptureFixture[str]
+    row: Row,
+    module_okta: KeyServer,
+    hooks: dict[str, TestClient],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    token = row.token(okta.issuer)
-    fetches = okta.total_hits()
+    token = row.token(module_okta.issuer)
+    fetches = module_okta.total_hits()
     capsys.readouterr()
     response = post(hooks[row.mode], sample("progressive"), authorization=f"Bearer {token}")
     assert_answer(response, row.status, row.challenge)
@@ -330,17 +329,17 @@ def test_attack(
         [audit] = [line for line in lines if "status" in line]
         assert audit["reason"].startswith(f"bearer: {row.reason}")
     # Only an unknown kid may send the hook to the issuer again (at most once per cooldown).
-    assert okta.total_hits() - fetches <= 1
+    assert module_okta.total_hits() - fetches <= 1
 
 
 def test_key_urls_in_the_header_are_never_fetched(
-    okta: KeyServer, hooks: dict[str, TestClient]
+    module_okta: KeyServer, hooks: dict[str, TestClient]
 ) -> None:
     with key_server(public_jwk("attacker", "attacker-kid")) as attacker:
         for member in ("jku", "x5u"):
             token = raw_token(
                 head(kid="attacker-kid", **{member: attacker.jwks_uri}),
-                okta_claims(okta.issuer),
+                okta_claims(module_okta.issuer),
                 rs("attacker"),
             )
             response = post(hooks["jwks"], sample("progressive"), authorization=f"Bearer {token}")
@@ -411,16 +410,13 @@ KEY_SETS = [
 
 @pytest.mark.parametrize("row", KEY_SETS, ids=lambda row: row.name)
 def test_key_set(
-    row: KeySetRow, make_client: MakeClient, capsys: pytest.CaptureFixture[str]
+    row: KeySetRow, make_client: MakeClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with key_server() as okta:
-        okta.jwks = row.jwks()
-        client = make_client(**bearer_env(okta))
-        started = time.perf_counter()
-        response = post(
-            client, sample("progressive"), authorization=f"Bearer {row.token(okta.issuer)}"
-        )
-        elapsed = time.perf_counter() - started
+    okta.jwks = row.jwks()
+    client = make_client(**bearer_env(okta))
+    started = time.perf_counter()
+    response = post(client, sample("progressive"), authorization=f"Bearer {row.token(okta.issuer)}")
+    elapsed = time.perf_counter() - started
     assert_answer(response, row.status, row.challenge)
     if row.logged is not None:
         assert row.logged in capsys.readouterr().out

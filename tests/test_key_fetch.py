@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,7 @@ from core.json_fetch import (
     fetch_json,
     is_allowed_url,
 )
-from tests.jwt_support import KeyServer, key_server, public_ec_jwk, public_jwk
-
-
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
+from tests.jwt_support import KeyServer, public_ec_jwk, public_jwk
 
 
 @pytest.mark.parametrize(

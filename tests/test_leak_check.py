@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests import leak_check
-from tests.conftest import BASIC_PASSWORD, basic, hook_client, post, sample
+from tests.conftest import BASIC_PASSWORD, MakeClient, basic, hook_client, post, sample
 from tests.forgery_support import HMAC_SECRET, raw_token, rs
 from tests.hostile_support import basic_env
-from tests.jwt_support import bearer_env, key_server, mint, okta_claims
+from tests.jwt_support import KeyServer, bearer_env, mint, okta_claims
 from tests.server_support import serve
 
 ISSUER = "https://acme.okta.com/oauth2/default"
@@ -96,21 +96,20 @@ def test_unknown_first_words_of_authorization_are_not_logged(
 
 
 def test_token_values_that_look_like_addresses_are_not_logged(
-    capsys: pytest.CaptureFixture[str],
+    make_client: MakeClient, okta: KeyServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # kid, alg, jti and client id of a refused token are the caller's words: one that looks like
     # an address is left out of the log line, which still says why the token was refused.
-    with key_server() as okta:
-        client = hook_client(bearer_env(okta))
-        capsys.readouterr()
-        claims = okta_claims(okta.issuer, jti="rosario.jones@example.com", cid="a@b.example")
-        for token in (
-            mint(claims, key_name="attacker"),
-            mint(okta_claims(okta.issuer), kid="rosario.jones@example.com"),
-            raw_token({"alg": "x@example.com", "kid": "k"}, okta_claims(okta.issuer), rs()),
-        ):
-            assert post(client, sample("ssr"), authorization=f"Bearer {token}").status_code == 401
-        out = capsys.readouterr().out
+    client = make_client(**bearer_env(okta))
+    capsys.readouterr()
+    claims = okta_claims(okta.issuer, jti="rosario.jones@example.com", cid="a@b.example")
+    for token in (
+        mint(claims, key_name="attacker"),
+        mint(okta_claims(okta.issuer), kid="rosario.jones@example.com"),
+        raw_token({"alg": "x@example.com", "kid": "k"}, okta_claims(okta.issuer), rs()),
+    ):
+        assert post(client, sample("ssr"), authorization=f"Bearer {token}").status_code == 401
+    out = capsys.readouterr().out
     assert leak_check.findings(out.splitlines()) == []
     reasons = [json.loads(line).get("reason", "") for line in out.splitlines() if line.strip()]
     assert "bearer: InvalidSignatureError: Signature verification failed" in reasons

@@ -11,7 +11,6 @@ from policy.loader import PolicyError, parse_policy
 from policy.locales import accept_language, tag
 from tests.conftest import MakeClient
 from tests.policy_support import (
-    EXAMPLE,
     answer,
     audit_lines,
     causes,
@@ -25,11 +24,6 @@ FR_SUMMARY = "Nous n'avons pas pu terminer votre inscription. Vérifiez les cham
 FR_EMPLOYEE = "Saisissez un numéro d'employé à 4 chiffres."
 EN_SUMMARY = "We couldn't complete your registration. Please review the highlighted fields."
 EN_EMPLOYEE = "Enter an employee number with 4 digits."
-
-
-@pytest.fixture
-def example(make_client: MakeClient) -> TestClient:
-    return hook_on(make_client, EXAMPLE)
 
 
 def messages(client: TestClient, body: dict[str, object], **headers: str) -> tuple[str, str]:

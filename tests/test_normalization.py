@@ -13,7 +13,6 @@ from policy.normalize import normalize, ordered
 from tests.conftest import MakeClient, sample
 from tests.policy_support import (
     ALLOW,
-    EXAMPLE,
     answer,
     causes,
     hook_on,
@@ -24,11 +23,6 @@ from tests.policy_support import (
 
 PROFILE_UPDATE = "com.okta.user.profile.update"
 PROGRESSIVE_UPDATE = "com.okta.user.progressive.profile.update"
-
-
-@pytest.fixture
-def example(make_client: MakeClient) -> TestClient:
-    return hook_on(make_client, EXAMPLE)
 
 
 def profile_update(value: dict[str, Any]) -> dict[str, Any]:

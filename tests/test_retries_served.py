@@ -4,27 +4,13 @@ process, gets the same answer, and the second audit line says the eventId was se
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
-from tests.jwt_support import KeyServer, bearer_env, key_server, mint, okta_claims
-from tests.server_support import Served, serve
-
-
-@pytest.fixture(scope="module")
-def okta() -> Iterator[KeyServer]:
-    with key_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(okta: KeyServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    env = {**bearer_env(okta), "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}"}
-    with serve(env, tmp_path_factory.mktemp("served-retries")) as server:
-        yield server
+from tests.conftest import BASIC_USER, MakeClient, basic, post, sample
+from tests.jwt_support import KeyServer, bearer_env, mint, okta_claims
+from tests.server_support import Served
 
 
 def audit_entries(served: Served, event_id: str) -> list[dict[str, Any]]:
@@ -44,26 +30,28 @@ def bodies(kind: str) -> dict[str, Any]:
 @pytest.mark.parametrize("scheme", ["basic", "bearer"])
 @pytest.mark.parametrize("kind", ["allow", "deny"])
 def test_a_retry_gets_the_same_answer_and_is_marked(
-    served: Served, okta: KeyServer, scheme: str, kind: str
+    served_hook: Served, session_okta: KeyServer, scheme: str, kind: str
 ) -> None:
     body = bodies(kind)
     body["eventId"] = f"retry-{scheme}-{kind}"
-    authorization = basic() if scheme == "basic" else "Bearer " + mint(okta_claims(okta.issuer))
+    authorization = (
+        basic() if scheme == "basic" else "Bearer " + mint(okta_claims(session_okta.issuer))
+    )
     headers = {"Content-Type": "application/json", "Authorization": authorization}
     raw = json.dumps(body).encode()
-    first = served.post(raw, headers)
-    second = served.post(raw, headers)
+    first = served_hook.post(raw, headers)
+    second = served_hook.post(raw, headers)
     assert first[0] == second[0] == 200
     assert first[2] == second[2]  # byte for byte
     decision = json.loads(first[2])["commands"][0]["value"]["registration"]
     assert decision == kind.upper()
-    entries = audit_entries(served, body["eventId"])
+    entries = audit_entries(served_hook, body["eventId"])
     assert [e.get("retry", False) for e in entries] == [False, True]
     assert {e["auth"] for e in entries} == {scheme}
     assert {e["decision"] for e in entries} == {kind.upper()}
 
 
-def test_a_refused_caller_does_not_mark_an_event(served: Served, okta: KeyServer) -> None:
+def test_a_refused_caller_does_not_mark_an_event(served_hook: Served) -> None:
     # Nothing of the body is read before the caller is known, so a stranger cannot use up or
     # probe the memory of eventIds.
     body = bodies("allow")
@@ -71,9 +59,9 @@ def test_a_refused_caller_does_not_mark_an_event(served: Served, okta: KeyServer
     raw = json.dumps(body).encode()
     refused = {"Content-Type": "application/json", "Authorization": basic(BASIC_USER, "wrong")}
     good = {"Content-Type": "application/json", "Authorization": basic()}
-    assert served.post(raw, refused)[0] == 401
-    assert served.post(raw, good)[0] == 200
-    [entry] = audit_entries(served, body["eventId"])
+    assert served_hook.post(raw, refused)[0] == 401
+    assert served_hook.post(raw, good)[0] == 200
+    [entry] = audit_entries(served_hook, body["eventId"])
     assert "retry" not in entry
 
 

@@ -15,6 +15,7 @@ from core.refreshing import Refreshing
 from secret_sources.values import Secret
 from service.settings import secret_source
 from tests.clock_support import ManualClock
+from tests.fault_support import release_fifo
 
 SETTING = "OKTA_HOOK_JWT_HMAC_SECRET"
 VALUE = "first-hmac-key-value"
@@ -104,14 +105,6 @@ def test_64_kib_is_accepted(tmp_path: Path) -> None:
     assert len(source(path, ManualClock()).current().reveal()) == 64 * 1024
 
 
-def release(path: Path) -> None:
-    """Give a reader blocked on the FIFO at `path` an empty answer, and wait for it."""
-    os.close(os.open(path, os.O_WRONLY))
-    for reader in threading.enumerate():
-        if reader.name == f"read {SETTING}":
-            reader.join(3.0)
-
-
 def test_a_stalled_file_read_is_given_up_on_without_stacking_readers(tmp_path: Path) -> None:
     # A FIFO with no writer blocks the open(), as a mount waiting on Secret Manager would.
     path = tmp_path / "stalled"
@@ -128,7 +121,7 @@ def test_a_stalled_file_read_is_given_up_on_without_stacking_readers(tmp_path: P
         src.current()
     assert raised.value.reason.endswith("an earlier read is still waiting on the file)")
     assert [t.name for t in threading.enumerate()].count(f"read {SETTING}") == 1
-    release(path)
+    release_fifo(path)
     path.unlink()
     path.write_text(VALUE)
     clock.advance(2)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,30 +17,19 @@ from secret_sources.values import Secret
 from service.settings import secret_source
 from tests.clock_support import ManualClock
 from tests.conftest import ROOT
-from tests.secret_manager_support import SecretManagerServer, secret_manager
+from tests.secret_manager_support import SecretManagerServer
 
 SETTING = "OKTA_HOOK_MADE_UP_KEY"  # any name gets the three forms, not only the known ones
 VALUE = "okta:first-password"
 BOUND_SECONDS = 3.0  # Okta's budget; a read that fails must fail well inside it
 
 
-@pytest.fixture
-def server() -> Iterator[SecretManagerServer]:
-    with secret_manager() as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def source(
-    server: SecretManagerServer, name: str, clock: ManualClock, refresh: str = "300"
+    store: SecretManagerServer, name: str, clock: ManualClock, refresh: str = "300"
 ) -> Refreshing[str, Secret]:
     env = {
         f"{SETTING}_SECRET": name,
-        "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": server.endpoint,
+        "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": store.endpoint,
         "OKTA_HOOK_SECRET_REFRESH_SECONDS": refresh,
     }
     built = secret_source(env, SETTING, clock=clock)
@@ -59,46 +47,44 @@ def unavailable_reason(src: Refreshing[str, Secret]) -> str:
     return raised.value.reason
 
 
-def test_reads_the_value_through_the_client(
-    server: SecretManagerServer, clock: ManualClock
-) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    src = source(server, name, clock)
+def test_reads_the_value_through_the_client(store: SecretManagerServer, clock: ManualClock) -> None:
+    name = latest(store.add_version("basic", VALUE))
+    src = source(store, name, clock)
     assert src.source.name == SETTING
     assert src.current().reveal() == VALUE
-    assert server.reads == {name: 1}
+    assert store.reads == {name: 1}
 
 
 def test_a_trailing_line_break_is_not_part_of_the_value(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE + "\r\n"))
-    assert source(server, name, clock).current().reveal() == VALUE
+    name = latest(store.add_version("basic", VALUE + "\r\n"))
+    assert source(store, name, clock).current().reveal() == VALUE
 
 
 def test_cached_without_a_read_per_call_until_the_interval(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    src = source(server, name, clock, refresh="300")
+    name = latest(store.add_version("basic", VALUE))
+    src = source(store, name, clock, refresh="300")
     first = src.current()
     for _ in range(50):
         assert src.current() is first
     clock.advance(299.9)
     assert src.current() is first
-    assert server.reads[name] == 1
+    assert store.reads[name] == 1
     clock.advance(0.2)
     assert src.current() is first  # read again; the value did not change, so the same object
-    assert server.reads[name] == 2
+    assert store.reads[name] == 2
 
 
 def test_rotation_the_latest_version_is_picked_up_after_the_interval(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    src = source(server, name, clock, refresh="60")
+    name = latest(store.add_version("basic", VALUE))
+    src = source(store, name, clock, refresh="60")
     old = src.current()
-    server.add_version("basic", "okta:second-password")
+    store.add_version("basic", "okta:second-password")
     assert src.current() is old
     clock.advance(60)
     new = src.current()
@@ -107,31 +93,31 @@ def test_rotation_the_latest_version_is_picked_up_after_the_interval(
     assert src.current() is new
 
 
-def test_a_pinned_version_stays_pinned(server: SecretManagerServer, clock: ManualClock) -> None:
-    pinned = server.add_version("basic", VALUE)
-    server.add_version("basic", "okta:second-password")
-    src = source(server, pinned, clock, refresh="60")
+def test_a_pinned_version_stays_pinned(store: SecretManagerServer, clock: ManualClock) -> None:
+    pinned = store.add_version("basic", VALUE)
+    store.add_version("basic", "okta:second-password")
+    src = source(store, pinned, clock, refresh="60")
     assert pinned.endswith("/versions/1")
     assert src.current().reveal() == VALUE
     clock.advance(60)
     assert src.current().reveal() == VALUE
-    assert server.reads[pinned] == 2
+    assert store.reads[pinned] == 2
 
 
 def test_missing_secret_is_404_and_503_naming_setting_and_secret(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
     name = "projects/hook-project/secrets/nothing-here/versions/latest"
-    reason = unavailable_reason(source(server, name, clock))
+    reason = unavailable_reason(source(store, name, clock))
     assert reason.startswith(f"{SETTING}: no value read yet ({SETTING}: cannot read {name}: 404 ")
     assert "not found or has no versions" in reason
-    assert server.reads[name] == 1  # a 404 is not retried
+    assert store.reads[name] == 1  # a 404 is not retried
 
 
-def test_missing_pinned_version_is_404(server: SecretManagerServer, clock: ManualClock) -> None:
-    server.add_version("basic", VALUE)
+def test_missing_pinned_version_is_404(store: SecretManagerServer, clock: ManualClock) -> None:
+    store.add_version("basic", VALUE)
     name = "projects/hook-project/secrets/basic/versions/7"
-    assert f"cannot read {name}: 404 " in unavailable_reason(source(server, name, clock))
+    assert f"cannot read {name}: 404 " in unavailable_reason(source(store, name, clock))
 
 
 @pytest.mark.parametrize(
@@ -142,41 +128,41 @@ def test_missing_pinned_version_is_404(server: SecretManagerServer, clock: Manua
     ],
 )
 def test_a_checksum_that_does_not_match_is_a_failed_read(
-    server: SecretManagerServer, clock: ManualClock, fault: str, cause: str
+    store: SecretManagerServer, clock: ManualClock, fault: str, cause: str
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    server.fault = fault
-    assert unavailable_reason(source(server, name, clock)).endswith(f"{name}: {cause})")
+    name = latest(store.add_version("basic", VALUE))
+    store.fault = fault
+    assert unavailable_reason(source(store, name, clock)).endswith(f"{name}: {cause})")
 
 
 def test_a_checksum_mismatch_on_refresh_keeps_the_last_good_value(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    src = source(server, name, clock, refresh="60")
+    name = latest(store.add_version("basic", VALUE))
+    src = source(store, name, clock, refresh="60")
     good = src.current()
-    server.add_version("basic", "okta:corrupted-in-transit")
-    server.fault = "bad-crc"
+    store.add_version("basic", "okta:corrupted-in-transit")
+    store.fault = "bad-crc"
     clock.advance(60)
     assert src.current() is good
 
 
 @pytest.mark.parametrize("payload", [b"\xff\xfe-not-utf-8", b"", b"\n"])
 def test_a_payload_that_is_not_text_is_a_failed_read(
-    server: SecretManagerServer, clock: ManualClock, payload: bytes
+    store: SecretManagerServer, clock: ManualClock, payload: bytes
 ) -> None:
-    name = latest(server.add_version("basic", payload))
-    reason = unavailable_reason(source(server, name, clock))
+    name = latest(store.add_version("basic", payload))
+    reason = unavailable_reason(source(store, name, clock))
     assert reason.endswith(("not UTF-8 text)", "empty)"))
 
 
 def test_refresh_failure_keeps_the_last_value_logs_it_and_backs_off(
-    server: SecretManagerServer, clock: ManualClock, caplog: pytest.LogCaptureFixture
+    store: SecretManagerServer, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    src = source(server, name, clock, refresh="300")
+    name = latest(store.add_version("basic", VALUE))
+    src = source(store, name, clock, refresh="300")
     good = src.current()
-    server.fault = "error-500"
+    store.fault = "error-500"
     clock.advance(300)
     caplog.clear()
     assert src.current() is good
@@ -187,74 +173,72 @@ def test_refresh_failure_keeps_the_last_value_logs_it_and_backs_off(
     assert record.getMessage().endswith("serving the last value")
     assert VALUE not in record.getMessage() and VALUE not in str(fields)
     # Retried after 1 s, then 2 s, then 4 s: not on every request.
-    reads = server.reads[name]
+    reads = store.reads[name]
     for wait, more in [(0.9, 0), (0.2, 1), (1.9, 0), (0.2, 1), (4.0, 1)]:
         clock.advance(wait)
         assert src.current() is good
-        assert server.reads[name] > reads if more else server.reads[name] == reads
-        reads = server.reads[name]
-    server.fault = None
+        assert store.reads[name] > reads if more else store.reads[name] == reads
+        reads = store.reads[name]
+    store.fault = None
     clock.advance(8.0)
     assert src.current() is good
     clock.advance(299)
     src.current()
-    assert server.reads[name] == reads + 1  # healthy again: back to one read per interval
+    assert store.reads[name] == reads + 1  # healthy again: back to one read per interval
 
 
 def test_transient_errors_are_retried_within_the_bound(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    server.fault = "error-503"
+    name = latest(store.add_version("basic", VALUE))
+    store.fault = "error-503"
     started = time.perf_counter()
-    reason = unavailable_reason(source(server, name, clock))
+    reason = unavailable_reason(source(store, name, clock))
     elapsed = time.perf_counter() - started
     assert "gave up retrying" in reason and "last error: 503 injected failure" in reason
-    assert server.reads[name] > 1
+    assert store.reads[name] > 1
     assert elapsed < BOUND_SECONDS
 
 
 def test_a_hanging_server_is_given_up_on_within_the_bound(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    server.fault = "hang"
+    name = latest(store.add_version("basic", VALUE))
+    store.fault = "hang"
     started = time.perf_counter()
-    reason = unavailable_reason(source(server, name, clock))
+    reason = unavailable_reason(source(store, name, clock))
     assert time.perf_counter() - started < BOUND_SECONDS
     assert "ReadTimeout" in reason
 
 
 def test_a_refused_connection_is_given_up_on_within_the_bound(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    server.stop()
+    name = latest(store.add_version("basic", VALUE))
+    store.stop()
     started = time.perf_counter()
-    reason = unavailable_reason(source(server, name, clock))
+    reason = unavailable_reason(source(store, name, clock))
     assert time.perf_counter() - started < BOUND_SECONDS
     assert "ConnectionError" in reason
 
 
 def test_one_request_refreshes_while_the_others_keep_the_cached_value(
-    server: SecretManagerServer, clock: ManualClock
+    store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    name = latest(server.add_version("basic", VALUE))
-    src = source(server, name, clock, refresh="60")
+    name = latest(store.add_version("basic", VALUE))
+    src = source(store, name, clock, refresh="60")
     good = src.current()
-    server.fault = "hang"
+    store.fault = "hang"
     clock.advance(60)
     results: list[Secret] = []
     refresher = threading.Thread(target=lambda: results.append(src.current()))
     refresher.start()
-    deadline = time.monotonic() + BOUND_SECONDS
-    while server.reads[name] < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.reads[name] == 2  # the refresher is now waiting on the server
+    assert store.wait_for_reads(name, 2, BOUND_SECONDS)
+    assert store.reads[name] == 2  # the refresher is now waiting on the server
     for _ in range(20):
         assert src.current() is good
     assert refresher.is_alive()
-    assert server.reads[name] == 2  # the others did not start reads of their own
+    assert store.reads[name] == 2  # the others did not start reads of their own
     refresher.join(BOUND_SECONDS)
     assert results == [good]
 
@@ -279,14 +263,14 @@ def loaded_modules(env: dict[str, str]) -> set[str]:
 
 
 def test_the_client_library_is_imported_only_for_a_secret_manager_setting(
-    server: SecretManagerServer,
+    store: SecretManagerServer,
 ) -> None:
     client_module = "google.cloud.secretmanager_v1"
     assert client_module not in loaded_modules({"OKTA_HOOK_BASIC_CREDENTIALS": VALUE})
-    name = latest(server.add_version("basic", VALUE))
+    name = latest(store.add_version("basic", VALUE))
     env = {
         "OKTA_HOOK_BASIC_CREDENTIALS_SECRET": name,
-        "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": server.endpoint,
+        "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": store.endpoint,
     }
     assert client_module in loaded_modules(env)
-    assert server.reads[name] == 1  # the cold start read it, once
+    assert store.reads[name] == 1  # the cold start read it, once

@@ -4,33 +4,30 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from core.logs import CloudLoggingFormatter
+from secret_sources.setting import FIRST_RETRY_SECONDS
+from tests.clock_support import ManualClock
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, MakeClient, basic, post, sample
-from tests.secret_manager_support import SecretManagerServer, secret_manager
+from tests.fault_support import join_readers
+from tests.secret_manager_support import SecretManagerServer
 
 SETTING = "OKTA_HOOK_BASIC_CREDENTIALS"
 CREDENTIALS = f"{BASIC_USER}:{BASIC_PASSWORD}"
 NEW_PASSWORD = "rotated-password-2"
-REFRESH = 0.2  # seconds; the rotation tests wait just past it
+REFRESH = 60.0  # seconds, on the manual clock: OKTA_HOOK_SECRET_REFRESH_SECONDS where it is set
 COLD_START_BOUND = 3.0  # Okta gives up after 3 s
 
 
-@pytest.fixture
-def server() -> Iterator[SecretManagerServer]:
-    with secret_manager() as running:
-        yield running
-
-
-def from_secret(server: SecretManagerServer, value: str, **more: str) -> dict[str, str]:
-    version = server.add_version("basic", value).rsplit("/", 1)[0] + "/latest"
+def from_secret(store: SecretManagerServer, value: str, **more: str) -> dict[str, str]:
+    version = store.add_version("basic", value).rsplit("/", 1)[0] + "/latest"
     return {
         f"{SETTING}_SECRET": version,
-        "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": server.endpoint,
+        "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": store.endpoint,
         **more,
     }
 
@@ -54,11 +51,11 @@ def status(client: object, user: str = BASIC_USER, password: str = BASIC_PASSWOR
 
 @pytest.mark.parametrize("form", ["value", "secret", "file"])
 def test_each_form_authenticates_okta_sample_requests(
-    make_client: MakeClient, server: SecretManagerServer, tmp_path: Path, form: str
+    make_client: MakeClient, store: SecretManagerServer, tmp_path: Path, form: str
 ) -> None:
     env = {
         "value": lambda: {SETTING: CREDENTIALS},
-        "secret": lambda: from_secret(server, CREDENTIALS),
+        "secret": lambda: from_secret(store, CREDENTIALS),
         "file": lambda: from_file(tmp_path / "basic", CREDENTIALS),
     }[form]()
     client = make_client(**env)
@@ -71,47 +68,58 @@ def test_each_form_authenticates_okta_sample_requests(
     }
     assert post(client, sample("progressive")).status_code == 200
     assert status(client, password="wrong") == 401
-    assert server.total_reads() == (1 if form == "secret" else 0)  # read once, at cold start
+    assert store.total_reads() == (1 if form == "secret" else 0)  # read once, at cold start
 
 
-def rotate(make_client: MakeClient, env: dict[str, str], publish: Callable[[str], object]) -> None:
+def rotate(
+    make_client: MakeClient,
+    clock: ManualClock,
+    env: dict[str, str],
+    publish: Callable[[str], object],
+) -> None:
     """Old credentials; old and new during the switch; new only. No request is refused
     a known credential at any step."""
     client = make_client(**env, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
     assert status(client) == 200
     publish(f"{CREDENTIALS}\n{BASIC_USER}:{NEW_PASSWORD}")
+    clock.advance(REFRESH - 1)
     assert status(client, password=NEW_PASSWORD) == 401  # cached until the interval passes
-    time.sleep(REFRESH + 0.05)
+    clock.advance(1)
     assert status(client) == 200
     assert status(client, password=NEW_PASSWORD) == 200
     publish(f"{BASIC_USER}:{NEW_PASSWORD}")  # Okta switched; the old line goes
-    time.sleep(REFRESH + 0.05)
+    clock.advance(REFRESH)
     assert status(client, password=NEW_PASSWORD) == 200
     assert status(client) == 401
 
 
 def test_rotation_through_secret_manager(
-    make_client: MakeClient, server: SecretManagerServer
+    make_client: MakeClient, store: SecretManagerServer, clock: ManualClock
 ) -> None:
     def publish(value: str) -> None:
-        server.add_version("basic", value)
+        store.add_version("basic", value)
 
-    rotate(make_client, from_secret(server, CREDENTIALS), publish)
-    assert server.reads["projects/hook-project/secrets/basic/versions/latest"] >= 3
+    rotate(make_client, clock, from_secret(store, CREDENTIALS), publish)
+    assert store.reads["projects/hook-project/secrets/basic/versions/latest"] >= 3
 
 
-def test_rotation_through_a_mounted_file(make_client: MakeClient, tmp_path: Path) -> None:
+def test_rotation_through_a_mounted_file(
+    make_client: MakeClient, tmp_path: Path, clock: ManualClock
+) -> None:
     path = tmp_path / "basic"
-    rotate(make_client, from_file(path, CREDENTIALS), lambda value: path.write_text(value))
+    rotate(make_client, clock, from_file(path, CREDENTIALS), lambda value: path.write_text(value))
 
 
 def test_a_malformed_new_version_keeps_the_previous_credentials(
-    make_client: MakeClient, server: SecretManagerServer, capsys: pytest.CaptureFixture[str]
+    make_client: MakeClient,
+    store: SecretManagerServer,
+    clock: ManualClock,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    env = from_secret(server, CREDENTIALS, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
+    env = from_secret(store, CREDENTIALS, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
     client = make_client(**env)
-    server.add_version("basic", f"{CREDENTIALS}\nno-colon-on-this-line")
-    time.sleep(REFRESH + 0.05)
+    store.add_version("basic", f"{CREDENTIALS}\nno-colon-on-this-line")
+    clock.advance(REFRESH)
     capsys.readouterr()
     assert status(client) == 200
     assert status(client) == 200
@@ -122,39 +130,42 @@ def test_a_malformed_new_version_keeps_the_previous_credentials(
     assert json.loads(refusals[0])["message"] == (
         f"{SETTING}: new value refused, the previous one stays: line 2 is not user:password"
     )
-    server.add_version("basic", f"{BASIC_USER}:{NEW_PASSWORD}")
-    time.sleep(REFRESH + 0.05)
+    store.add_version("basic", f"{BASIC_USER}:{NEW_PASSWORD}")
+    clock.advance(FIRST_RETRY_SECONDS)  # a refused value is read again after the first backoff
     assert status(client, password=NEW_PASSWORD) == 200
     assert status(client) == 401
 
 
 def test_secret_manager_down_after_cold_start_keeps_serving(
-    make_client: MakeClient, server: SecretManagerServer
+    make_client: MakeClient, store: SecretManagerServer, clock: ManualClock
 ) -> None:
-    client = make_client(**from_secret(server, CREDENTIALS), OKTA_HOOK_SECRET_REFRESH_SECONDS="0.1")
+    env = from_secret(store, CREDENTIALS, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
+    client = make_client(**env)
     assert status(client) == 200
-    server.fault = "error-500"
-    time.sleep(0.15)
+    store.fault = "error-500"
+    clock.advance(REFRESH)
+    reads = store.total_reads()
     assert status(client) == 200
-    server.stop()
-    time.sleep(0.15)
+    assert store.total_reads() > reads  # read again, and failed: the last value serves
+    store.stop()
+    clock.advance(FIRST_RETRY_SECONDS)  # the failed read is tried again after the first backoff
     assert status(client) == 200
 
 
 @pytest.mark.parametrize("fault", ["refused", "hang", "error-503"])
 def test_secret_manager_down_at_cold_start_is_503_within_okta_budget(
     make_client: MakeClient,
-    server: SecretManagerServer,
+    store: SecretManagerServer,
+    clock: ManualClock,
     fault: str,
 ) -> None:
-    # Failed reads are retried after min(1 s, the interval): the request right after the cold
-    # start answers at once rather than wait on a second read.
-    refresh = 0.5
-    env = from_secret(server, CREDENTIALS, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(refresh))
+    # A failed read is tried again after a backoff (FIRST_RETRY_SECONDS, at first): the request
+    # right after the cold start answers at once rather than wait on a second read.
+    env = from_secret(store, CREDENTIALS)
     if fault == "refused":
-        server.stop()
+        store.stop()
     else:
-        server.fault = fault
+        store.fault = fault
     started = time.perf_counter()
     client = make_client(**env)
     response = post(client, sample("ssr"))
@@ -165,10 +176,11 @@ def test_secret_manager_down_at_cold_start_is_503_within_okta_budget(
     }
     assert elapsed < COLD_START_BOUND  # measured figures: bench/RESULTS.md
     # Back up: the next read, after the backoff, serves the requests.
-    server.fault = None
+    store.fault = None
     if fault == "refused":
-        server.start()
-    time.sleep(refresh + 0.05)
+        store.start()
+    join_readers()  # the cold start's read is over, whatever it waited on
+    clock.advance(FIRST_RETRY_SECONDS)
     assert status(client) == 200
 
 
@@ -178,16 +190,16 @@ def test_secret_manager_down_at_cold_start_is_503_within_okta_budget(
 )
 def test_unreadable_secret_at_cold_start_is_503_and_logged(
     make_client: MakeClient,
-    server: SecretManagerServer,
+    store: SecretManagerServer,
     capsys: pytest.CaptureFixture[str],
     fault: str,
     logged: str,
 ) -> None:
-    env = from_secret(server, CREDENTIALS)
+    env = from_secret(store, CREDENTIALS)
     if fault == "missing":
         env[f"{SETTING}_SECRET"] = "projects/hook-project/secrets/missing/versions/latest"
     else:
-        server.fault = fault
+        store.fault = fault
     client = make_client(**env)
     assert status(client) == 503
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -201,7 +213,8 @@ def test_unreadable_secret_at_cold_start_is_503_and_logged(
 
 def test_the_secret_value_is_never_logged_nor_answered(
     make_client: MakeClient,
-    server: SecretManagerServer,
+    store: SecretManagerServer,
+    clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
@@ -216,15 +229,15 @@ def test_the_secret_value_is_never_logged_nor_answered(
             bodies.append(response.text)
             bodies.append(json.dumps(dict(response.headers)))
 
-    env = from_secret(server, value, OKTA_HOOK_SECRET_REFRESH_SECONDS="0.05")
+    env = from_secret(store, value, OKTA_HOOK_SECRET_REFRESH_SECONDS=str(REFRESH))
     client = make_client(**env)
     exercise(client)
-    server.add_version("basic", value + "\nbroken line without colon " + password)
-    time.sleep(0.1)
+    store.add_version("basic", value + "\nbroken line without colon " + password)
+    clock.advance(REFRESH)
     exercise(client)  # a malformed new version: refused, and its line is not quoted
     for fault in ("bad-crc", "no-crc", "error-500"):
-        server.fault = fault
-        time.sleep(0.1)
+        store.fault = fault
+        clock.advance(REFRESH)  # past the backoff of the failure before: `client` reads again
         exercise(make_client(**env))
         exercise(client)
     exercise(make_client(**from_file(tmp_path / "basic", value)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,12 @@ from tests.server_support import Served, raw_post, serve
 from tools import preview
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    env = {
-        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
-        "OKTA_HOOK_POLICY": str(POLICIES / "ssr_and_progressive.toml"),
-    }
-    with serve(env, tmp_path_factory.mktemp("served")) as server:
-        yield server
-
-
 def headers(authorization: str | None = None) -> dict[str, str]:
     return {"Content-Type": "application/json", "Authorization": authorization or basic()}
 
 
-def test_progressive_sample_over_http(served: Served) -> None:
-    status, response_headers, body = served.post(
+def test_progressive_sample_over_http(served_hook: Served) -> None:
+    status, response_headers, body = served_hook.post(
         json.dumps(sample("progressive")).encode(), headers()
     )
     assert status == 200
@@ -39,24 +28,24 @@ def test_progressive_sample_over_http(served: Served) -> None:
     }
 
 
-def test_registration_sample_over_http_is_allowed(served: Served) -> None:
-    status, _, body = served.post(json.dumps(sample("ssr")).encode(), headers())
+def test_registration_sample_over_http_is_allowed(served_hook: Served) -> None:
+    status, _, body = served_hook.post(json.dumps(sample("ssr")).encode(), headers())
     assert status == 200
     assert json.loads(body) == {
         "commands": [{"type": "com.okta.action.update", "value": {"registration": "ALLOW"}}]
     }
 
 
-def test_registration_over_http_is_denied_for_a_bad_employee_number(served: Served) -> None:
+def test_registration_over_http_is_denied_for_a_bad_employee_number(served_hook: Served) -> None:
     body = sample("ssr")
     body["data"]["userProfile"]["employeeNumber"] = "12a4"
-    status, _, answer = served.post(json.dumps(body).encode(), headers())
+    status, _, answer = served_hook.post(json.dumps(body).encode(), headers())
     assert status == 200
     assert json.loads(answer)["error"]["errorCauses"][0]["reason"] == "INVALID_EMPLOYEE_NUMBER"
 
 
-def test_wrong_password_over_http(served: Served) -> None:
-    status, response_headers, body = served.post(
+def test_wrong_password_over_http(served_hook: Served) -> None:
+    status, response_headers, body = served_hook.post(
         json.dumps(sample("ssr")).encode(), headers(basic(BASIC_USER, "nope"))
     )
     assert status == 401
@@ -64,36 +53,36 @@ def test_wrong_password_over_http(served: Served) -> None:
     assert json.loads(body)["error"]["code"] == "unauthenticated"
 
 
-def test_chunked_body_over_the_limit_is_413(served: Served) -> None:
+def test_chunked_body_over_the_limit_is_413(served_hook: Served) -> None:
     chunk = b"2000\r\n" + b"x" * 8192 + b"\r\n"  # 160 KiB in 8 KiB chunks, no Content-Length
     head = {**headers(), "Transfer-Encoding": "chunked"}
-    answer = raw_post(served.url, head, [chunk] * 20 + [b"0\r\n\r\n"])
+    answer = raw_post(served_hook.url, head, [chunk] * 20 + [b"0\r\n\r\n"])
     assert answer.status == 413
     body = answer.text.partition("\r\n\r\n")[2]
     assert json.loads(body)["error"]["code"] == "payload_too_large"
 
 
-def test_one_audit_line_per_request_on_stdout(served: Served) -> None:
-    before = served.log().count('"logger": "okta_hook", "auth"')
-    served.post(json.dumps(sample("progressive")).encode(), headers())
+def test_one_audit_line_per_request_on_stdout(served_hook: Served) -> None:
+    before = served_hook.log().count('"logger": "okta_hook", "auth"')
+    served_hook.post(json.dumps(sample("progressive")).encode(), headers())
     # The line is flushed by the time the answer is read.
-    after = served.log().count('"logger": "okta_hook", "auth"')
+    after = served_hook.log().count('"logger": "okta_hook", "auth"')
     assert after == before + 1
 
 
-def test_preview_command(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_command(served_hook: Served, capsys: pytest.CaptureFixture[str]) -> None:
     auth = f"{BASIC_USER}:{BASIC_PASSWORD}"
-    argv = ["--url", served.url, "--basic", auth, "--employee-number", "1234"]
+    argv = ["--url", served_hook.url, "--basic", auth, "--employee-number", "1234"]
     assert preview.main(["registration", *argv]) == 0
     assert capsys.readouterr().out.strip().endswith("decision: ALLOW")
 
-    argv = ["progressive", "--url", served.url, "--basic", auth, "employeeNumber=12a4"]
+    argv = ["progressive", "--url", served_hook.url, "--basic", auth, "employeeNumber=12a4"]
     assert preview.main(argv) == 0
     out = capsys.readouterr().out
     assert "decision: DENY" in out
     assert "data.userProfile.employeeNumber: INVALID_EMPLOYEE_NUMBER" in out
 
-    argv = ["registration", "--url", served.url, "--basic", "x:y"]
+    argv = ["registration", "--url", served_hook.url, "--basic", "x:y"]
     assert preview.main(argv) == 1
     assert "no decision: HTTP 401" in capsys.readouterr().out
 

@@ -22,11 +22,6 @@ from tests.policy_support import (
 )
 
 
-@pytest.fixture
-def example(make_client: MakeClient) -> TestClient:
-    return hook_on(make_client, EXAMPLE)
-
-
 def enforced_copy(tmp_path: Path) -> Path:
     """example_full.toml with its shadowed rule enforced."""
     text = EXAMPLE.read_text("utf-8")

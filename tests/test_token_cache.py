@@ -29,7 +29,6 @@ from tests.jwt_support import (
     OTHER_CLIENT_ID,
     SCOPE,
     KeyServer,
-    key_server,
     mint,
     okta_claims,
     public_jwk,
@@ -60,15 +59,10 @@ def wall() -> Iterator[WallClock]:
         yield WallClock(traveller)
 
 
-@pytest.fixture
-def okta() -> Iterator[KeyServer]:
-    with key_server(public_jwk("okta", KID), public_jwk("okta-next", NEW_KID)) as server:
-        yield server
-
-
 def verifier(
     okta: KeyServer, wall: WallClock, keys_clock: ManualClock | None = None, leeway: int = LEEWAY
 ) -> BearerVerifier:
+    okta.jwks = [public_jwk("okta", KID), public_jwk("okta-next", NEW_KID)]  # current and next
     keys = RemoteKeys(okta.issuer, clock=keys_clock or ManualClock())
     expect = Expectations(okta.issuer, AUDIENCE, (SCOPE,), (CLIENT_ID,), leeway)
     made = BearerVerifier(expect, keys)
