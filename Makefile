@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: setup run test lint bench preview check-policy clean
+.PHONY: setup run test lint coverage bench preview check-policy clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# Branch coverage of the tests, in the test process; the run fails under COVERAGE_FLOOR percent.
+COVERAGE_FLOOR ?= 80
+coverage: setup
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 # Bench-only packages go into the same .venv, uvicorn's optional ones into a folder of their own
 # that only some of the benchmark's servers see; wrk comes from Debian's packages when it can.
@@ -59,4 +65,4 @@ check-policy: setup
 	$(BIN)/python -m tools.policy_check $(or $(POLICY),$(filter-out %.cases.toml,$(wildcard policies/*.toml)))
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
