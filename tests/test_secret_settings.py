@@ -141,8 +141,8 @@ def test_settings_take_the_basic_credentials_in_any_form(tmp_path: Path) -> None
         assert source is not None and source.name == "OKTA_HOOK_BASIC_CREDENTIALS"
 
 
-def test_readme_documents_every_form_of_every_secret_setting() -> None:
-    readme = (ROOT / "README.md").read_text("utf-8")
+def test_the_docs_document_every_form_of_every_secret_setting() -> None:
+    readme = (ROOT / "docs" / "settings.md").read_text("utf-8")
     section = readme.split("\n## Secrets\n", 1)[1].split("\n## ", 1)[0]
     for name in SECRET_SETTINGS:
         assert f"`{name}`" in section
