@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers import progressive, registration
+from lists.parse import read_list
 from okta_wire.contract import checked_body
 from okta_wire.models import HookRequest, RequestType
 from okta_wire.response import okta_response
@@ -17,6 +18,8 @@ from policy import reasons
 from policy.loader import Policy, load_policy
 from tests.conftest import SHIPPED_POLICIES, MakeClient, sample
 from tests.policy_support import answer, hook_on, write_policy
+from tools.canned_outside import CannedOutside
+from tools.policy_cases import cases_path, load_case_file
 
 SHIPPED = SHIPPED_POLICIES
 DIRECTORY_REASONS = {
@@ -29,6 +32,21 @@ HANDLERS = {
     RequestType.REGISTRATION: registration.decide,
     RequestType.PROGRESSIVE: progressive.decide,
 }
+
+
+def canned(path: Path) -> CannedOutside:
+    """A shipped policy's outside data: its case file's lists, and a directory that knows no
+    one (every lookup is a DENY with the rule's not-found code)."""
+    policy = POLICY_OBJECTS[path.name]
+    lists = {}
+    if policy.lists:
+        for name, (entries, _) in load_case_file(cases_path(path)).lists.items():
+            lists[name] = read_list("\n".join(entries), policy.lists[name].settings.kind)
+    answers = {rule.name: {"status": 404} for rule in policy.directory}
+    return CannedOutside(policy, lists, frozenset(), answers)
+
+
+OUTSIDE = {path.name: canned(path) for path in SHIPPED}
 
 
 @pytest.mark.parametrize("name", sorted(POLICY_OBJECTS))
@@ -122,7 +140,7 @@ def test_handlers_emit_only_listed_codes_and_valid_answers(
     if locale is not None:
         current = {**current, "locale": locale}
     request = HookRequest(request_type, "e", submitted, current, accept)
-    decision = HANDLERS[request_type](policy, request)
+    decision = HANDLERS[request_type](policy, request, None, OUTSIDE[name])
     for cause in decision.causes + decision.shadowed:
         assert cause.reason in policy.reasons(), cause.reason
     assert decision.allowed is not bool(decision.causes)
