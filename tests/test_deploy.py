@@ -32,9 +32,11 @@ from tests.deploy_support import (
     SA_EMAIL,
     FakeCloud,
     Run,
+    apart,
     changing,
     flag,
     hook_target,
+    monitoring_creates,
     okta_calls,
     okta_hook_token,
 )
@@ -146,7 +148,9 @@ def test_the_env_vars_file_is_removed_after_the_run(first_run: Shared) -> None:
 
 def test_first_run_enables_the_apis_and_creates_account_and_secret(first_run: Shared) -> None:
     cloud, run = first_run
-    assert changing(cloud.commands()) == [
+    hook, monitoring = apart(changing(cloud.commands()))
+    assert monitoring == monitoring_creates()  # after the function: test_deploy_monitoring.py
+    assert hook == [
         ["services", "enable", *APIS, "--project", PROJECT],
         ["iam", "service-accounts", "create", FUNCTION, "--project", PROJECT,
          "--display-name", f"Okta registration hook ({FUNCTION})"],
@@ -158,7 +162,8 @@ def test_first_run_enables_the_apis_and_creates_account_and_secret(first_run: Sh
          "--format=none"],
         deploy_argv(cloud),
     ]  # fmt: skip
-    assert "Done: 6 change(s) made." in run.stdout
+    # The hook's 6, and monitoring/'s 12.
+    assert "Done: 18 change(s) made." in run.stdout
     assert f"function URL: https://{FUNCTION}-x7k2q9-uc.a.run.app" in run.stdout
 
 
@@ -346,7 +351,8 @@ def test_the_invoker_check_can_be_turned_off_instead_of_granting_all_users(
     run = ok(cloud.deploy_basic("--public-access", "no-invoker-iam-check"))
     argv = deploy_argv(cloud)
     assert "--no-allow-unauthenticated" in argv and "--allow-unauthenticated" not in argv
-    assert changing(cloud.commands())[-1] == [
+    hook, _ = apart(changing(cloud.commands()))  # monitoring/'s come after
+    assert hook[-1] == [
         "run", "services", "update", FUNCTION, "--region", REGION, "--project", PROJECT,
         "--no-invoker-iam-check", "--quiet",
     ]  # fmt: skip
@@ -383,7 +389,7 @@ def test_dry_run_prints_every_change_and_makes_none(cloud: FakeCloud, tmp_path: 
     dry = ok(cloud.deploy_basic("--dry-run"))
     assert changing(cloud.commands()) == []
     assert cloud.state() == before
-    assert dry.stdout.rstrip().endswith("Dry run: 6 change(s) would be made; nothing was changed.")
+    assert dry.stdout.rstrip().endswith("Dry run: 18 change(s) would be made; nothing was changed.")
     planned = [
         _without_temp_paths(line.removeprefix("[dry-run] "))
         for line in dry.stdout.splitlines()
@@ -398,9 +404,10 @@ def test_dry_run_prints_every_change_and_makes_none(cloud: FakeCloud, tmp_path: 
         if line.startswith("+ gcloud ") and _is_change(line)
     ]
     assert planned == done
-    assert len(planned) == 6
+    assert len(planned) == 18  # the hook's 6, then monitoring/'s 12
     assert planned[0].startswith("gcloud services enable cloudfunctions.googleapis.com")
-    assert planned[-1].startswith(f"gcloud functions deploy {FUNCTION} --gen2 ")
+    assert planned[5].startswith(f"gcloud functions deploy {FUNCTION} --gen2 ")
+    assert planned[-1].startswith(f"gcloud monitoring dashboards create --project {PROJECT} ")
 
 
 def _is_change(line: str) -> bool:
@@ -420,7 +427,7 @@ def test_dry_run_shows_the_environment_and_the_expected_url(cloud: FakeCloud) ->
 def test_dry_run_can_be_asked_for_in_the_environment(cloud: FakeCloud) -> None:
     run = ok(cloud.deploy_basic(DEPLOY_DRY_RUN="true"))
     assert changing(cloud.commands()) == []
-    assert "Dry run: 6 change(s) would be made; nothing was changed." in run.stdout
+    assert "Dry run: 18 change(s) would be made; nothing was changed." in run.stdout
 
 
 def test_a_switch_that_is_neither_on_nor_off_is_refused(cloud: FakeCloud) -> None:
