@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import service.app
+from service.settings import ConfigError, storage_endpoint
 from tests import leak_check
 from tests.clock_support import ManualClock
 from tests.cloud_storage_support import CloudStorageServer, cloud_storage
@@ -325,3 +326,15 @@ def test_a_timeout_past_the_requests_deadline_refuses_every_request(
     )
     refused = post_raw(client, registration(email=EMAIL, employeeNumber=NUMBER))
     assert refused.status_code == 503
+
+
+def test_the_storage_endpoint_is_https_or_plain_http_to_loopback() -> None:
+    assert storage_endpoint({}) is None
+    assert storage_endpoint({"OKTA_HOOK_STORAGE_ENDPOINT": "http://127.0.0.1:9000/"}) == (
+        "http://127.0.0.1:9000"
+    )
+    assert storage_endpoint({"OKTA_HOOK_STORAGE_ENDPOINT": "https://storage.example"}) == (
+        "https://storage.example"
+    )
+    with pytest.raises(ConfigError, match="OKTA_HOOK_STORAGE_ENDPOINT must be an https:// URL"):
+        storage_endpoint({"OKTA_HOOK_STORAGE_ENDPOINT": "http://storage.example"})
