@@ -36,7 +36,7 @@ from secret_sources.setting import SecretSetting
 from secret_sources.values import Secret
 from service.settings import ConfigError, Settings
 
-__all__ = ["LOAD_SECONDS", "LiveOutside", "build_outside"]
+__all__ = ["LOAD_SECONDS", "LiveOutside", "build_outside", "check_outside"]
 
 
 class LiveOutside:
@@ -97,14 +97,9 @@ def build_outside(policy: Policy, settings: Settings, clock: Clock) -> LiveOutsi
         name: (declared, OutsideList(declared.settings, endpoints=endpoints, clock=clock))
         for name, declared in policy.lists.items()
     }
-    deadline_seconds = settings.deadline_ms / 1000
+    check_outside(policy, settings)
     directories = {}
     for rule in policy.directory:
-        if rule.settings.timeout_seconds >= deadline_seconds:
-            raise ConfigError(
-                f"[directory.{rule.name}] timeout_seconds {rule.settings.timeout_seconds:g} is not "
-                f"within the request's deadline of {deadline_seconds:g} s (OKTA_HOOK_DEADLINE_MS)"
-            )
         try:
             directories[rule.name] = Directory(
                 rule.settings, _auth(rule, settings, clock), clock=clock
@@ -114,6 +109,18 @@ def build_outside(policy: Policy, settings: Settings, clock: Clock) -> LiveOutsi
                 f"[directory.{rule.name}] ca_bundle cannot be used: {type(e).__name__}"
             ) from None
     return LiveOutside(lists, directories)
+
+
+def check_outside(policy: Policy, settings: Settings) -> None:
+    """What the policy's outside data needs of the settings (the deploy checks it too): each
+    directory's timeout within the request's deadline. Raises ConfigError."""
+    deadline_seconds = settings.deadline_ms / 1000
+    for rule in policy.directory:
+        if rule.settings.timeout_seconds >= deadline_seconds:
+            raise ConfigError(
+                f"[directory.{rule.name}] timeout_seconds {rule.settings.timeout_seconds:g} is not "
+                f"within the request's deadline of {deadline_seconds:g} s (OKTA_HOOK_DEADLINE_MS)"
+            )
 
 
 def _auth(rule: DirectoryRule, settings: Settings, clock: Clock) -> Auth | None:

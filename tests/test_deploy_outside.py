@@ -291,3 +291,19 @@ def test_debug_context_is_turned_on_in_the_functions_environment(tmp_path: Path)
     ok(cloud.deploy_basic())  # without it, the setting goes: a redeploy
     [call] = [c for c in cloud.gcloud_calls() if c["argv"][1:3] == ["functions", "deploy"]]
     assert "OKTA_HOOK_DEBUG_CONTEXT" not in call["env_vars_file"]
+
+
+def test_a_directory_timeout_past_the_functions_deadline_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    cloud = lists_cloud(tmp_path)
+    policy = cloud.checkout / "policies" / "partners.toml"
+    policy.write_text(POLICY + "timeout_seconds = 2.5\n", "utf-8")
+    run = cloud.deploy_basic("--policy", "policies/partners.toml")
+    assert run.returncode == 1
+    assert (
+        "deploy.sh: error: the policy cannot be used, and the function would refuse every "
+        "request: [directory.hr] timeout_seconds 2.5 is not within the request's deadline of 2 s "
+        "(OKTA_HOOK_DEADLINE_MS)"
+    ) in run.stderr
+    assert cloud.gcloud_calls() == []
