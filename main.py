@@ -40,7 +40,8 @@ async def registration_hook(request: Request) -> Response:
             body, accept_language=request.headers.get("Accept-Language")
         )
         audit.request(hook_request, retry=APP.recent_events.seen_before(hook_request.event_id))
-        decision = APP.decide(hook_request)
+        with deadline.within(request_deadline):
+            decision = await web.decide(APP.decide, hook_request, request_deadline)
         audit.decision(decision, APP.policy_digest, APP.policy_version)
         debug = APP.debug_context(hook_request, decision, audit.elapsed_ms())
         response = web.decision_response(decision, debug)

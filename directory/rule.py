@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from core.errors import Unavailable
 from core.logs import logger
-from directory.answers import Outcome
-from directory.client import Directory, DirectoryUnavailable
+from directory.answers import Answer, Outcome
+from directory.client import DirectoryUnavailable
+from directory.settings import DirectorySettings
 
 FOUND = "directory_found"
 MISMATCH = "directory_mismatch"
@@ -37,7 +39,17 @@ class Judgement:
         return f"Judgement({'ALLOW' if self.allow else 'DENY'}, {self.reason})"
 
 
-def judge_lookup(directory: Directory, values: Mapping[str, object]) -> Judgement:
+class Lookup(Protocol):
+    """What a rule looks up in: a `directory.client.Directory`, or canned answers (the policy
+    check's cases)."""
+
+    name: str
+    settings: DirectorySettings
+
+    def lookup(self, values: Mapping[str, object]) -> Answer: ...
+
+
+def judge_lookup(directory: Lookup, values: Mapping[str, object]) -> Judgement:
     """The rule's judgement of `values`; Unavailable (503) when it cannot judge now;
     WouldBlock (from the lookup) when a call is needed on the event loop."""
     try:

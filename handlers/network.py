@@ -20,7 +20,7 @@ def network_failures(
             trace.add((("network", "when"), holds))
         if not holds:
             return []
-    failed = rule.failed_list(request)
+    failed = rule.failed_list(request, facts)
     if trace is not None:
         if failed != "blocked" and rule.blocked:
             trace.add((("network", "blocked"), True))

@@ -3,6 +3,7 @@ allow in `com.okta.user.progressive.profile.update` (never `com.okta.user.profil
 
 from __future__ import annotations
 
+from handlers.lookups import lookup_failures
 from handlers.network import network_failures
 from handlers.verdict import verdict
 from okta_wire.models import Decision, HookRequest, RequestType
@@ -20,11 +21,15 @@ from policy.checks import (
 from policy.conditions import Facts
 from policy.loader import Policy
 from policy.on_allow import same
+from policy.outside import Outside
 
 _UPDATABLE = ("progressive", "updatable")
+PROGRESSIVE = RequestType.PROGRESSIVE
 
 
-def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decision:
+def decide(
+    policy: Policy, request: HookRequest, trace: Trace = None, outside: Outside | None = None
+) -> Decision:
     submitted, current = request.submitted, request.current_profile
     failures = [
         Failure(name, reasons.ATTRIBUTE_NOT_UPDATABLE)
@@ -43,7 +48,7 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
         if name in policy.updatable
     }
     # Conditions read the profile as it would be after the update.
-    facts = Facts(RequestType.PROGRESSIVE, values, current)
+    facts = Facts(RequestType.PROGRESSIVE, values, current, outside)
     failures = network_failures(policy, request, facts, trace) + failures
     for name, rule in policy.attributes.items():
         if name in submitted and name not in policy.updatable:
@@ -64,10 +69,11 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
         if is_absent(value):
             continue
         failures += judge_value(rule, value, facts, trace)
+    found, copies = lookup_failures(policy, RequestType.PROGRESSIVE, facts, failures, trace)
+    failures += found
     updates = dict(values)
-    for assignment in policy.assignments_for(RequestType.PROGRESSIVE):
-        value = assignment.value_for(values)
-        target = assignment.target
+    set_on_allow = [(a.target, a.value_for(values)) for a in policy.assignments_for(PROGRESSIVE)]
+    for target, value in [*set_on_allow, *copies.items()]:
         if value is not None and (target in submitted or not same(value, current.get(target))):
             updates[target] = value
-    return verdict(policy, request, failures, updates)
+    return verdict(policy, request, failures, updates, outcomes=facts.outcomes)

@@ -3,6 +3,7 @@ rule; on allow, the values that change go back in `com.okta.user.profile.update`
 
 from __future__ import annotations
 
+from handlers.lookups import lookup_failures
 from handlers.network import network_failures
 from handlers.verdict import verdict
 from okta_wire.models import Decision, HookRequest, RequestType
@@ -19,9 +20,14 @@ from policy.checks import (
 from policy.conditions import Facts
 from policy.loader import Policy
 from policy.on_allow import same
+from policy.outside import Outside
+
+REGISTRATION = RequestType.REGISTRATION
 
 
-def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decision:
+def decide(
+    policy: Policy, request: HookRequest, trace: Trace = None, outside: Outside | None = None
+) -> Decision:
     submitted = request.submitted
     values = dict(submitted)  # as they will be stored: normalised where a rule says so
     # Okta stores what was submitted: only what normalisation changes is sent back.
@@ -32,7 +38,7 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
             if not same(value, submitted[name]):
                 updates[name] = value
     # Conditions read the values as they will be stored, whatever the order of the rules.
-    facts = Facts(RequestType.REGISTRATION, values)
+    facts = Facts(RequestType.REGISTRATION, values, outside=outside)
     failures: list[Failure] = network_failures(policy, request, facts, trace)
     seen_domain = None
     for name, rule in policy.attributes.items():
@@ -51,9 +57,10 @@ def decide(policy: Policy, request: HookRequest, trace: Trace = None) -> Decisio
         if is_absent(value):
             continue
         failures += judge_value(rule, value, facts, trace)
-    for assignment in policy.assignments_for(RequestType.REGISTRATION):
-        value = assignment.value_for(values)
-        target = assignment.target
+    found, copies = lookup_failures(policy, RequestType.REGISTRATION, facts, failures, trace)
+    failures += found
+    set_on_allow = [(a.target, a.value_for(values)) for a in policy.assignments_for(REGISTRATION)]
+    for target, value in [*set_on_allow, *copies.items()]:
         if value is not None and (target not in submitted or not same(value, submitted[target])):
             updates[target] = value
-    return verdict(policy, request, failures, updates, seen_domain)
+    return verdict(policy, request, failures, updates, seen_domain, facts.outcomes)

@@ -21,9 +21,12 @@ def verdict(
     failures: Iterable[Failure],
     updates: Mapping[str, object],
     email_domain: str | None = None,
+    outcomes: Iterable[tuple[str, str]] = (),
 ) -> Decision:
-    """DENY with a message per enforced failure, in the person's language; else ALLOW."""
+    """DENY with a message per enforced failure, in the person's language; else ALLOW.
+    `outcomes`: what the list and directory rules did, for the audit line."""
     failures = list(failures)
+    outcomes = tuple(outcomes)
     if not failures:
         # No message to write: the languages are not worked out.
         return Decision(
@@ -31,6 +34,7 @@ def verdict(
             allowed=True,
             updates=dict(updates),
             email_domain=email_domain,
+            outcomes=outcomes,
         )
     messages = policy.catalogue.messages(preferred_locales(request))
     enforced: dict[str, Failure] = {}
@@ -51,6 +55,7 @@ def verdict(
             shadowed=watched,
             shadowed_unlisted=unlisted,
             locale=messages.locale,
+            outcomes=outcomes,
         )
     return Decision(
         request_type=request.request_type,
@@ -59,6 +64,7 @@ def verdict(
         email_domain=email_domain,
         shadowed=watched,
         shadowed_unlisted=unlisted,
+        outcomes=outcomes,
     )
 
 

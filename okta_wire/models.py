@@ -99,3 +99,6 @@ class Decision:
     shadowed_unlisted: int = 0
     # The locale of the messages, when there are messages.
     locale: str | None = None
+    # For the audit line only: (rule, outcome code) of the list and directory rules that did
+    # something, e.g. ("directory.hr", "directory_found"). Codes, never values.
+    outcomes: tuple[tuple[str, str], ...] = ()

@@ -124,7 +124,7 @@ def email_checks(
 
         def permitted(value: str, facts: Facts) -> bool:
             domain = facts.domain_of(value)
-            return domain is not None and domains.permits(domain)
+            return domain is not None and domains.permits(domain, facts)
 
         found.append(
             Check(
@@ -140,7 +140,7 @@ def email_checks(
 
         def not_disposable(value: str, facts: Facts) -> bool:
             domain = facts.domain_of(value)
-            return domain is not None and rule_of_list.permits(domain)
+            return domain is not None and rule_of_list.permits(domain, facts)
 
         found.append(
             Check(

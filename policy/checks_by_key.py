@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from policy import value_types
 from policy.entries import ValueSet
+from policy.outside import ListRef, parse_ref
 from policy.schema import Path, PolicyError, where
 
 if TYPE_CHECKING:
+    from policy.conditions import Facts
     from policy.rules import Check
 
 _STRING = frozenset({"min_length", "max_length", "pattern", "one_of"})
@@ -48,6 +50,11 @@ def build_checks(
     for key in ORDER:
         if key in table and key in CHECK_KEYS[kind]:
             at = (*path, key)
+            if key == "one_of" and isinstance(table[key], dict):
+                ref = parse_ref(table[key], at)
+                test, text = _one_of_list(ref, kind)
+                found.append(Check(at, test, text, reason, shadow, listed=ref))
+                continue
             test, text = _BUILDERS[key](table[key], kind, items, steps, at)
             if key == "unique" and table[key] is False:
                 continue  # the default: nothing to check
@@ -113,6 +120,25 @@ def _one_of(value: object, kind: str, items: str | None, steps: Any, at: Path) -
     if kind == "array":
         return (lambda v, _f: entries.issuperset(v)), f"every item one of {listed}"
     return (lambda v, _f: v in entries), f"one of {listed}"
+
+
+def _one_of_list(ref: ListRef, kind: str) -> tuple[Callable[[Any, Facts], bool], str]:
+    """`one_of = { list = "NAME" }`: the value (every member of an array) is in the list; a list
+    never read that fails open lets it pass. The loader checks the list's kind fits the type."""
+
+    def test(value: Any, facts: Facts) -> bool:
+        members = ref.members(facts)
+        if members is None:
+            return True
+        if kind == "array":
+            for member in value:  # a loop, not all(...): no generator on the request's path
+                if member not in members:
+                    return False
+            return True
+        return value in members
+
+    what = "every item" if kind == "array" else "one"
+    return test, f"{what} of {ref.written[0]}"
 
 
 def _equals(value: object, *_: Any) -> tuple[Any, str]:

@@ -8,16 +8,24 @@ so the order of rules changes nothing. A condition on a missing attribute is fal
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core.errors import Unavailable
 from okta_wire.models import RequestType
 from policy.addresses import email_domain
 from policy.domains import domain_set
 from policy.entries import DomainSet, ValueSet, value_key
+from policy.outside import ListRef, Outside, parse_ref
 from policy.schema import REQUEST_TYPES, Path, PolicyError, where
+
+if TYPE_CHECKING:
+    from directory.rule import Judgement
+    from lists.entries import Members
+    from policy.directory_rules import DirectoryRule
 
 EMAIL = "email"
 # Each form of a condition table, by the keys it has.
@@ -26,21 +34,44 @@ FORMS = ("request_type", "email_domain", "equals", "in", "all", "any", "not")
 
 class Facts:
     """What conditions read: the request type and the values as they would be stored (the
-    submitted ones, normalised, then on a progressive request the current profile)."""
+    submitted ones, normalised, then on a progressive request the current profile); and what
+    rules read from outside the policy (lists, the directory), with what came of it."""
 
-    __slots__ = ("_domain", "_last", "current", "request_type", "values")
+    __slots__ = ("_domain", "_last", "current", "outcomes", "outside", "request_type", "values")
 
     def __init__(
         self,
         request_type: RequestType,
         values: Mapping[str, object],
         current: Mapping[str, object] | None = None,
+        outside: Outside | None = None,
     ) -> None:
         self.request_type = request_type
         self.values = values
         self.current = current or {}
+        self.outside = outside
+        # (rule, outcome code) of each list or directory rule that did something worth a log
+        # line: `lists.partners` failing open, `directory.hr` directory_found. Never a value.
+        self.outcomes: list[tuple[str, str]] = []
         self._domain: str | None | bool = False  # False: not worked out yet
         self._last: tuple[str, str | None] | None = None
+
+    def members(self, ref: ListRef) -> Members | None:
+        if self.outside is None:
+            raise Unavailable(f"list {ref.name}: no list is read here")
+        found = self.outside.members(ref)
+        if found is None:
+            self.note(f"lists.{ref.name}", "fail_open")
+        return found
+
+    def lookup(self, rule: DirectoryRule, values: Mapping[str, str]) -> Judgement:
+        if self.outside is None:
+            raise Unavailable(f"directory {rule.name}: no directory is called here")
+        return self.outside.lookup(rule, values)
+
+    def note(self, rule: str, outcome: str) -> None:
+        if (rule, outcome) not in self.outcomes:
+            self.outcomes.append((rule, outcome))
 
     def get(self, name: str) -> object:
         if name in self.values:
@@ -71,6 +102,10 @@ class Reference:
     attribute: str
     values: tuple[object, ...]
     at: Path
+    # `email_domain`: the domain of `email` is compared (with `values` empty).
+    domain: bool = False
+    # `in` or `email_domain` = { list = ... }: compared with a list's entries (`values` empty).
+    listed: ListRef | None = None
 
 
 class Condition:
@@ -108,15 +143,20 @@ class RequestTypeIs(Condition):
 
 @dataclass(frozen=True)
 class EmailDomainIn(Condition):
-    domains: DomainSet
+    domains: DomainSet | ListRef
     at: Path = ()
 
     def holds(self, facts: Facts) -> bool:
         domain = facts.email_domain
-        return domain is not None and domain in self.domains
+        if domain is None:
+            return False
+        # A condition's list never fails open (the loader refuses it): None never comes back.
+        members = self.domains.members(facts)
+        return members is not None and domain in members
 
     def references(self) -> Iterator[Reference]:
-        yield Reference(EMAIL, (), self.at)
+        listed = self.domains if isinstance(self.domains, ListRef) else None
+        yield Reference(EMAIL, (), self.at, domain=True, listed=listed)
 
     def text(self) -> str:
         return f"email domain in {', '.join(self.domains.written)}"
@@ -125,20 +165,31 @@ class EmailDomainIn(Condition):
 @dataclass(frozen=True)
 class AttributeIn(Condition):
     attribute: str
-    values: ValueSet
+    values: ValueSet | ListRef
     at: Path = ()
     # `equals = v` is `in = [v]`, written as it was for summaries.
     single: bool = False
 
     def holds(self, facts: Facts) -> bool:
-        return facts.get(self.attribute) in self.values
+        value = facts.get(self.attribute)
+        if isinstance(self.values, ValueSet):
+            return value in self.values
+        if value is None or value == "":
+            return False  # a comparison with a missing attribute is false: no list is read
+        members = self.values.members(facts)
+        return members is not None and value in members
 
     def references(self) -> Iterator[Reference]:
-        yield Reference(self.attribute, tuple(self.values), self.at)
+        if isinstance(self.values, ListRef):
+            yield Reference(self.attribute, (), self.at, listed=self.values)
+        else:
+            yield Reference(self.attribute, tuple(self.values), self.at)
 
     def text(self) -> str:
         if self.single:
             return f"{self.attribute} = {self.values.written[0]}"
+        if isinstance(self.values, ListRef):
+            return f"{self.attribute} in {self.values.written[0]}"
         return f"{self.attribute} in [{', '.join(self.values.written)}]"
 
 
@@ -252,6 +303,8 @@ def parse_condition(value: object, path: Path) -> Condition:
             return RequestTypeIs(_request_types(value[form], at), path)
         case "email_domain":
             entries = value[form]
+            if isinstance(entries, dict):
+                return EmailDomainIn(_condition_ref(entries, at), path)
             if not isinstance(entries, list) or not entries or not _all_strings(entries):
                 raise PolicyError(f"{name} email_domain must be a non-empty list of domains", at)
             return EmailDomainIn(domain_set(entries, f"{name} email_domain", at), path)
@@ -261,6 +314,8 @@ def parse_condition(value: object, path: Path) -> Condition:
                 raise PolicyError(
                     f"{name}: {form} needs attribute = the attribute it compares", path
                 )
+            if form == "in" and isinstance(value[form], dict):
+                return AttributeIn(attribute, _condition_ref(value[form], at), path)
             values = [value[form]] if form == "equals" else value[form]
             if form == "in" and (not isinstance(values, list) or not values):
                 raise PolicyError(f"{name} in must be a non-empty list of values", at)
@@ -278,6 +333,18 @@ def parse_condition(value: object, path: Path) -> Condition:
             return All(found, path) if form == "all" else Any_(found, path)
         case _:
             return Not(parse_condition(value[form], at), path)
+
+
+def _condition_ref(value: dict[str, Any], at: Path) -> ListRef:
+    """A list in a condition never fails open: a condition decides which rules apply, and no
+    answer is safe while its list was never read (a 503, which Okta retries)."""
+    if "fail_open" in value:
+        raise PolicyError(
+            f"{where(at)}: a list in a condition cannot fail open (while it was never read the "
+            "hook answers 503)",
+            (*at, "fail_open"),
+        )
+    return dataclasses.replace(parse_ref(value, at), fail_open=False)
 
 
 def _all_strings(values: list[Any]) -> bool:

@@ -7,12 +7,13 @@ from collections.abc import Iterator, Mapping
 from okta_wire.models import RequestType
 from policy import value_types
 from policy.checks import request_types_judging
-from policy.conditions import EMAIL, Condition, can_hold
+from policy.conditions import Condition, Reference, can_hold
+from policy.directory_rules import DirectoryRule
 from policy.disposable import DisposableRule
 from policy.network import NetworkRule
 from policy.on_allow import Assignment
 from policy.rules import AttributeRule
-from policy.schema import Path, PolicyError, where
+from policy.schema import PolicyError, where
 
 ALL_TYPES = frozenset(RequestType)
 
@@ -40,6 +41,7 @@ def _conditions(
     updatable: frozenset[str],
     network: NetworkRule | None,
     disposable: DisposableRule | None,
+    directory: tuple[DirectoryRule, ...],
 ) -> Iterator[tuple[Condition, frozenset[RequestType], str]]:
     """Each condition of the policy, the request types it is judged on, and what it governs."""
     for rule in attributes.values():
@@ -57,6 +59,9 @@ def _conditions(
         yield network.when, ALL_TYPES, "the network rule"
     if disposable is not None and disposable.when is not None:
         yield disposable.when, ALL_TYPES, "the disposable-address rule"
+    for lookup in directory:
+        if lookup.when is not None:
+            yield lookup.when, lookup.on, f"the directory rule {lookup.name}"
 
 
 def check_conditions(
@@ -64,10 +69,12 @@ def check_conditions(
     updatable: frozenset[str],
     network: NetworkRule | None,
     disposable: DisposableRule | None,
+    directory: tuple[DirectoryRule, ...] = (),
 ) -> None:
-    for condition, judged, governs in _conditions(attributes, updatable, network, disposable):
+    found = _conditions(attributes, updatable, network, disposable, directory)
+    for condition, judged, governs in found:
         for reference in condition.references():
-            _check_reference(attributes, reference.attribute, reference.values, reference.at)
+            _check_reference(attributes, reference)
         if not can_hold(condition, judged):
             on = " or ".join(sorted(t.short for t in judged)) or "no request"
             raise PolicyError(
@@ -77,11 +84,10 @@ def check_conditions(
             )
 
 
-def _check_reference(
-    attributes: Mapping[str, AttributeRule], name: str, values: tuple[object, ...], at: Path
-) -> None:
+def _check_reference(attributes: Mapping[str, AttributeRule], reference: Reference) -> None:
+    name, values, at = reference.attribute, reference.values, reference.at
     rule = attributes.get(name)
-    if name == EMAIL and not values:
+    if reference.domain:
         if rule is None or not rule.is_email:
             raise PolicyError(
                 f"{where(at)} email_domain reads [attributes.email], which must exist with "

@@ -13,10 +13,11 @@ from typing import Any
 
 from okta_wire.names import REASON
 from policy import reasons
-from policy.conditions import Condition, parse_when
-from policy.domains import domain_set
+from policy.conditions import Condition, Facts, parse_when
+from policy.domains import domain_entries
 from policy.entries import DomainSet
-from policy.schema import Path, PolicyError, boolean, only, strings
+from policy.outside import ListRef
+from policy.schema import Path, PolicyError, boolean, only
 
 PATH: Path = ("disposable_domains",)
 KEYS = {"deny", "allowed", "reason", "shadow", "when"}
@@ -27,16 +28,19 @@ PACKAGE = "disposable-email-domains"
 class DisposableRule:
     listed: Set[str]
     # Domains of the list this policy lets through all the same.
-    allowed: DomainSet
+    allowed: DomainSet | ListRef
     reason: str = reasons.DISPOSABLE_EMAIL_DOMAIN
     shadow: bool = False
     when: Condition | None = None
     source: str = PACKAGE
 
-    def permits(self, domain: str) -> bool:
-        """False for a listed domain or a name under one (`x.mailinator.com`), unless allowed."""
-        if domain in self.allowed:
-            return True
+    def permits(self, domain: str, facts: Facts) -> bool:
+        """False for a listed domain or a name under one (`x.mailinator.com`), unless allowed
+        (or the list of allowed ones was never read and fails open)."""
+        if self.allowed:
+            allowed = self.allowed.members(facts)
+            if allowed is None or domain in allowed:
+                return True
         name = domain
         while True:
             if name in self.listed:
@@ -70,9 +74,7 @@ def parse_disposable(table: Mapping[str, Any]) -> DisposableRule | None:
         raise PolicyError(
             "[disposable_domains] reason must be a code of A-Z, 0-9 and _", (*PATH, "reason")
         )
-    allowed = domain_set(
-        strings(table, "allowed", PATH), "[disposable_domains] allowed", (*PATH, "allowed")
-    )
+    allowed = domain_entries(table, "allowed", PATH)
     listed, source = provider_list()
     return DisposableRule(
         listed=listed,

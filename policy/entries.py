@@ -1,8 +1,8 @@
 """Sets of entries a rule looks values up in: domains, values and network ranges.
 
 Each is built once from its entries and answers `in` without scanning them, whatever their number.
-The policy file is their one source today; a list kept elsewhere (a bucket, a secret) would be
-read into the same objects, so that no rule depends on where its entries come from.
+Written in the policy file, or read from a list kept elsewhere (a bucket, a secret) into the same
+objects (policy/list_kinds.py), so that no rule depends on where its entries come from.
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ class DomainSet:
     def __iter__(self) -> Iterator[str]:
         return iter(self.entries)
 
+    def members(self, facts: object) -> DomainSet:
+        """The entries a rule looks in: these, written in the policy (a `ListRef` reads its
+        list's instead)."""
+        return self
+
     @property
     def written(self) -> tuple[str, ...]:
         return self.entries
@@ -99,6 +104,11 @@ class ValueSet:
     def __iter__(self) -> Iterator[str | int | float | bool]:
         return iter(self.entries)
 
+    def members(self, facts: object) -> ValueSet:
+        """The entries a rule looks in: these, written in the policy (a `ListRef` reads its
+        list's instead)."""
+        return self
+
     @property
     def written(self) -> tuple[str, ...]:
         return tuple(_json_text(entry) for entry in self.entries)
@@ -124,12 +134,20 @@ class NetworkSet:
     """CIDR ranges, IPv4 and IPv6. An address is looked up once per prefix length in use
     (at most 33 for IPv4 and 129 for IPv6), never range by range."""
 
-    def __init__(self, networks: Iterable[Network]) -> None:
-        self.networks = tuple(networks)
+    def __init__(self, networks: Iterable[Network], *, keep: bool = True) -> None:
+        """`keep`: hold the ranges as written, for summaries (a long list read from outside the
+        policy is held only as the tables below: its range objects would cost far more)."""
+        kept: list[Network] = []
+        count = 0
         by_length: dict[tuple[int, int], set[int]] = {}
-        for network in self.networks:
+        for network in networks:
+            count += 1
+            if keep:
+                kept.append(network)
             key = (network.version, network.prefixlen)
             by_length.setdefault(key, set()).add(int(network.network_address))
+        self.networks = tuple(kept)
+        self._count = count
         # Longest prefixes first: the same answer, but the narrowest range is found first.
         self._ranges = {
             version: tuple(
@@ -147,10 +165,15 @@ class NetworkSet:
         return any(value & mask in starts for mask, starts in self._ranges[address.version])
 
     def __len__(self) -> int:
-        return len(self.networks)
+        return self._count
 
     def __iter__(self) -> Iterator[Network]:
         return iter(self.networks)
+
+    def members(self, facts: object) -> NetworkSet:
+        """The entries a rule looks in: these, written in the policy (a `ListRef` reads its
+        list's instead)."""
+        return self
 
     @property
     def written(self) -> tuple[str, ...]:

@@ -16,10 +16,13 @@ from policy import reasons
 from policy.catalogue import Catalogue, parse_catalogue
 from policy.checks import email_checks
 from policy.cross_checks import check_assignment, check_conditions
+from policy.directory_rules import DirectoryRule, parse_directory
 from policy.disposable import DisposableRule, parse_disposable
 from policy.domains import Domains, domain_set, parse_domains
+from policy.list_tables import PolicyList, parse_lists
 from policy.network import NetworkRule, parse_network
 from policy.on_allow import Assignment, parse_assignments
+from policy.outside_checks import check_directory, check_lists, list_uses
 from policy.policy_lines import line_of, syntax_error_line
 from policy.rules import AttributeRule, Check, parse_rule
 from policy.schema import Path as KeyPath
@@ -29,7 +32,7 @@ __all__ = ["AttributeRule", "Domains", "Policy", "PolicyError", "load_policy", "
 
 TOP_LEVEL = {
     "shadow", "default_locale", "domains", "attributes", "progressive", "set", "derive",
-    "messages", "network", "disposable_domains", "version",
+    "messages", "network", "disposable_domains", "version", "lists", "directory",
 }  # fmt: skip
 
 
@@ -47,6 +50,9 @@ class Policy:
     disposable: DisposableRule | None = None
     # What the policy says it is, e.g. "2024-06-01": shown in logs and Okta's System Log.
     version: str | None = None
+    # Lists kept outside the policy ([lists.NAME]) and lookups in the company's directory.
+    lists: Mapping[str, PolicyList] = dataclasses.field(default_factory=dict)
+    directory: tuple[DirectoryRule, ...] = ()
 
     def message(self, reason: str) -> str:
         """The message for `reason` in the default locale."""
@@ -58,6 +64,8 @@ class Policy:
         found |= {check.reason for rule in self.attributes.values() for check in rule.checks}
         if self.network is not None:
             found.add(self.network.reason)
+        for lookup in self.directory:
+            found.update(lookup.reasons())
         return (reasons.BUILTIN_REASONS - reasons.RULE_REASONS) | found
 
     def assignments_for(self, request_type: RequestType) -> tuple[Assignment, ...]:
@@ -66,6 +74,21 @@ class Policy:
     @cached_property
     def _assignments_by_type(self) -> dict[RequestType, tuple[Assignment, ...]]:
         return {t: tuple(a for a in self.assignments if t in a.on) for t in RequestType}
+
+    def directory_for(self, request_type: RequestType) -> tuple[DirectoryRule, ...]:
+        return self._directory_by_type[request_type]
+
+    @cached_property
+    def _directory_by_type(self) -> dict[RequestType, tuple[DirectoryRule, ...]]:
+        return {t: tuple(r for r in self.directory if t in r.on) for t in RequestType}
+
+    @property
+    def reads_outside(self) -> tuple[str, ...]:
+        """Every list location and directory secret the policy names: what the function must be
+        allowed to read."""
+        found = [entry.location for entry in self.lists.values()]
+        found += [rule.auth.secret for rule in self.directory if rule.auth.secret]
+        return tuple(dict.fromkeys(found))
 
     def with_allowed_domains(self, allowed: Iterable[str]) -> Policy:
         entries = domain_set(list(allowed), "OKTA_HOOK_ALLOWED_EMAIL_DOMAINS", ())
@@ -100,6 +123,10 @@ class Policy:
             ]
         if self.updatable:
             found.append(("progressive", "updatable"))
+        for lookup in self.directory:
+            if lookup.when is not None:
+                found.append(("directory", lookup.name, "when"))
+            found.append(("directory", lookup.name))
         return list(dict.fromkeys(found))
 
 
@@ -128,6 +155,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 
 def _build(document: dict[str, Any], source: str) -> Policy:
     only(document, TOP_LEVEL, ())
+    lists = parse_lists(table(document, "lists", ()))
+    base = Path(source).parent if source != "<policy>" else None
+    directory = parse_directory(table(document, "directory", ()), base)
     domains = parse_domains(table(document, "domains", ()))
     disposable = parse_disposable(table(document, "disposable_domains", ()))
     attributes = {
@@ -167,11 +197,15 @@ def _build(document: dict[str, Any], source: str) -> Policy:
         network=network,
         disposable=disposable,
         version=_version(document),
+        lists=lists,
+        directory=directory,
     )
     _check_messages(policy)
     for assignment in policy.assignments:
         check_assignment(assignment, attributes, updatable)
-    check_conditions(attributes, updatable, network, disposable)
+    check_conditions(attributes, updatable, network, disposable, directory)
+    check_lists(lists, list_uses(domains, disposable, network, attributes, directory))
+    check_directory(directory, attributes, updatable, policy.assignments)
     return policy
 
 
@@ -202,15 +236,22 @@ def _check_messages(policy: Policy) -> None:
                 raise PolicyError(
                     f"[{'.'.join(at[:-1])}] reason {reason} has no [messages] entry", at
                 )
-    others: list[tuple[str, str | None]] = [
-        ("network", policy.network.reason if policy.network else None),
-        ("disposable_domains", policy.disposable.reason if policy.disposable else None),
+    others: list[tuple[tuple[str, ...], str | None]] = [
+        (("network", "reason"), policy.network.reason if policy.network else None),
+        (
+            ("disposable_domains", "reason"),
+            policy.disposable.reason if policy.disposable else None,
+        ),
     ]
-    for rule_name, code in others:
+    for lookup in policy.directory:
+        keys = ("mismatch_reason", "not_found_reason", "unavailable_reason")
+        others += [
+            (("directory", lookup.name, key), code)
+            for key, code in zip(keys, lookup.reasons(), strict=True)
+        ]
+    for at, code in others:
         if code is not None and not catalogue.has_default(code):
-            raise PolicyError(
-                f"[{rule_name}] reason {code} has no [messages] entry", (rule_name, "reason")
-            )
+            raise PolicyError(f"[{'.'.join(at[:-1])}] {at[-1]} {code} has no [messages] entry", at)
 
 
 VERSION = re.compile(r"[A-Za-z0-9._+-]{1,64}")

@@ -16,8 +16,9 @@ from typing import Any
 from okta_wire.models import HookRequest
 from okta_wire.names import REASON
 from policy import reasons
-from policy.conditions import Condition, parse_when
+from policy.conditions import Condition, Facts, parse_when
 from policy.entries import Network, NetworkSet
+from policy.outside import ListRef, parse_ref
 from policy.schema import Path, PolicyError, attribute_name, boolean, only, strings
 
 PATH: Path = ("network",)
@@ -28,21 +29,26 @@ _MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 @dataclass(frozen=True)
 class NetworkRule:
-    allowed: NetworkSet
-    blocked: NetworkSet
+    allowed: NetworkSet | ListRef
+    blocked: NetworkSet | ListRef
     # The profile attribute the cause is shown next to: a network is no field of the form.
     attribute: str = "email"
     reason: str = reasons.NETWORK_NOT_ALLOWED
     shadow: bool = False
     when: Condition | None = None
 
-    def failed_list(self, request: HookRequest) -> str | None:
-        """`"blocked"` or `"allowed"`: the list this request's address fails; None if it passes."""
+    def failed_list(self, request: HookRequest, facts: Facts) -> str | None:
+        """`"blocked"` or `"allowed"`: the list this request's address fails; None if it passes.
+        A list that was never read and fails open is passed."""
         address = request.ip_address
-        if self.blocked and (request.ip_malformed or address in self.blocked):
-            return "blocked"
-        if self.allowed and (address is None or address not in self.allowed):
-            return "allowed"
+        if self.blocked:
+            blocked = self.blocked.members(facts)
+            if blocked is not None and (request.ip_malformed or address in blocked):
+                return "blocked"
+        if self.allowed:
+            allowed = self.allowed.members(facts)
+            if allowed is not None and (address is None or address not in allowed):
+                return "allowed"
         return None
 
 
@@ -50,7 +56,7 @@ def parse_network(table: Mapping[str, Any]) -> NetworkRule | None:
     if not table:
         return None
     only(table, KEYS, PATH)
-    lists = {key: NetworkSet(_ranges(table, key)) for key in ("allowed", "blocked")}
+    lists = {key: _entries(table, key) for key in ("allowed", "blocked")}
     if not lists["allowed"] and not lists["blocked"]:
         raise PolicyError("[network] needs allowed or blocked ranges", PATH)
     attribute = table.get("attribute", "email")
@@ -69,22 +75,44 @@ def parse_network(table: Mapping[str, Any]) -> NetworkRule | None:
     )
 
 
+def _entries(table: Mapping[str, Any], key: str) -> NetworkSet | ListRef:
+    if isinstance(table.get(key), dict):
+        return parse_ref(table[key], (*PATH, key))
+    return NetworkSet(_ranges(table, key))
+
+
+def cidr_range(text: str) -> Network:
+    """A CIDR range as the network rule reads it (strict: no host bits; never IPv4-mapped);
+    ValueError otherwise, never quoting it. The one reader of ranges, in the policy file and in
+    lists alike."""
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        raise ValueError("not a CIDR range (or bits are set past its prefix)") from None
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+        raise ValueError("IPv4-mapped: write the IPv4 range")
+    return network
+
+
 def _ranges(table: Mapping[str, Any], key: str) -> list[Network]:
     at = (*PATH, key)
     found = []
     for entry in strings(table, key, PATH):
         try:
-            network = ipaddress.ip_network(entry, strict=True)
+            found.append(cidr_range(entry))
         except ValueError as e:
-            hint = ""
-            if "host bits set" in str(e):
-                hint = f" (the range is {ipaddress.ip_network(entry, strict=False)})"
-            raise PolicyError(f"[network] {key}: {entry!r} is not a CIDR range{hint}", at) from None
-        if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
-            raise PolicyError(
-                f"[network] {key}: {entry!r} is IPv4-mapped; an address ::ffff:a.b.c.d is judged "
-                "as a.b.c.d, so write the IPv4 range",
-                at,
-            )
-        found.append(network)
+            raise PolicyError(f"[network] {key}: {entry!r} {_why(entry, str(e))}", at) from None
     return found
+
+
+def _why(entry: str, error: str) -> str:
+    if error.startswith("IPv4-mapped"):
+        return (
+            "is IPv4-mapped; an address ::ffff:a.b.c.d is judged as a.b.c.d, so write the IPv4 "
+            "range"
+        )
+    try:
+        meant = ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return "is not a CIDR range"
+    return f"is not a CIDR range (the range is {meant})"

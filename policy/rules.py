@@ -16,6 +16,7 @@ from policy.checks import is_blank
 from policy.checks_by_key import CHECK_KEYS, build_checks
 from policy.conditions import Condition, Facts, parse_when
 from policy.normalize import STEPS, composed, ordered
+from policy.outside import ListRef
 from policy.schema import (
     Path,
     PolicyError,
@@ -52,6 +53,8 @@ class Check:
     shadow: bool = False
     # The check applies only when this holds (a [[rules]] entry's `when`).
     when: Condition | None = None
+    # The list the check looks values up in, when it names one (`one_of = { list = ... }`).
+    listed: ListRef | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import json
 
 from okta_wire.models import RequestType
 from policy import reasons, value_types
+from policy.directory_rules import DirectoryRule
 from policy.loader import Policy
 from policy.on_allow import Assignment
 from policy.rules import AttributeRule, Check
@@ -29,6 +30,7 @@ def describe(policy: Policy) -> list[str]:
         shadowed.append("[network]")
     if policy.disposable is not None and policy.disposable.shadow:
         shadowed.append("[disposable_domains]")
+    shadowed += [f"[directory.{rule.name}]" for rule in policy.directory if rule.shadow]
     if policy.shadow:
         lines.append(
             "  SHADOW MODE: every rule is logged, none is enforced; every request is ALLOWED"
@@ -40,6 +42,8 @@ def describe(policy: Policy) -> list[str]:
     lines.append(f"  email domains: {_domains(policy)}")
     lines.append(f"  disposable addresses: {_disposable(policy)}")
     lines.append(f"  network: {_network(policy)}")
+    lines += _lists(policy)
+    lines += [f"  directory {rule.name}: {_lookup(rule)}" for rule in policy.directory]
     for request_type in RequestType:
         lines.append(f"  {request_type.short} ({request_type.value}):")
         lines += [f"    {line}" for line in _request_type(policy, request_type)]
@@ -87,6 +91,53 @@ def _network(policy: Policy) -> str:
     if rule.when is not None:
         text += f"; only when {rule.when.text()}"
     return text + (" (shadow)" if rule.shadow else "")
+
+
+def _lists(policy: Policy) -> list[str]:
+    lines = []
+    for entry in policy.lists.values():
+        settings = entry.settings
+        fails = (
+            "a rule using it allows (logged) while it was never read"
+            if entry.fail_open
+            else "503 while it was never read (Okta retries)"
+        )
+        lines.append(
+            f"  list {entry.name}: {entry.kind} from {entry.location} "
+            f"({settings.layout.describe()}; read at cold start, then every "
+            f"{settings.refresh_seconds:g} s; a new version may shrink by "
+            f"{settings.max_shrink:.0%} at most; {fails})"
+        )
+    return lines
+
+
+def _lookup(rule: DirectoryRule) -> str:
+    settings = rule.settings
+    on = " and ".join(sorted(t.short for t in rule.on))
+    parts = [f"{settings.method} {settings.url.text} on {on}"]
+    if rule.when is not None:
+        parts.append(f"only when {rule.when.text()}")
+    parts.append(
+        f"found {', '.join(map(str, sorted(settings.found)))}, "
+        f"not found {', '.join(map(str, sorted(settings.not_found)))}"
+    )
+    parts += [
+        f"{m.field} must equal {m.path.text}" + (" (any case)" if m.ignore_case else "")
+        for m in settings.match
+    ]
+    parts += [f"copies {target} from {path.text}" for target, path in settings.copy.items()]
+    parts.append(rule.auth.describe())
+    parts.append(
+        f"timeout {settings.timeout_seconds:g} s; answers kept {settings.positive_ttl_seconds:g} s "
+        f"(not found: {settings.negative_ttl_seconds:g} s)"
+    )
+    parts.append(
+        "no answer: allowed (logged)"
+        if settings.fail_open
+        else "no answer: 503, then DENY while the directory is failing"
+    )
+    parts.append(f"else {'/'.join(rule.reasons())} on {rule.attribute}")
+    return "; ".join(parts) + (" (shadow)" if rule.shadow else "")
 
 
 def _request_type(policy: Policy, request_type: RequestType) -> list[str]:
@@ -142,6 +193,11 @@ def _on_allow(policy: Policy, request_type: RequestType) -> str:
         parts = ["the updatable values are echoed" + (", normalised" if normalised else "")]
         command = "com.okta.user.progressive.profile.update"
     parts += [_assignment(a) for a in policy.assignments_for(request_type)]
+    parts += [
+        f"copies {', '.join(rule.copies)} from directory {rule.name}"
+        for rule in policy.directory_for(request_type)
+        if rule.copies
+    ]
     if not parts:
         return "ALLOW, no update command"
     return f"ALLOW + {command}: " + "; ".join(parts)

@@ -20,7 +20,9 @@ from core.refreshing import Clock
 from handlers import progressive, registration
 from okta_wire.debug_context import debug_context
 from okta_wire.models import Decision, HookRequest, RequestType
+from policy.checks import Trace
 from policy.loader import Policy, PolicyError, load_policy
+from service.outside import LiveOutside, build_outside
 from service.retries import RecentEvents
 from service.settings import (
     BearerSettings,
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
     from auth.bearer import BearerVerifier
     from auth.keys import KeyProvider
 
-HANDLERS: Mapping[RequestType, Callable[[Policy, HookRequest], Decision]] = {
+HANDLERS: Mapping[
+    RequestType, Callable[[Policy, HookRequest, Trace, LiveOutside | None], Decision]
+] = {
     RequestType.REGISTRATION: registration.decide,
     RequestType.PROGRESSIVE: progressive.decide,
 }
@@ -52,6 +56,8 @@ class HookApp:
 
     # The project of the trace field, known even when the settings are not.
     trace_project: str | None = None
+    # The lists and directory lookups the policy reads, when it names any.
+    outside: LiveOutside | None = None
 
     @property
     def deadline_seconds(self) -> float:
@@ -68,8 +74,12 @@ class HookApp:
         return self.policy.version if self.policy else None
 
     def decide(self, request: HookRequest) -> Decision:
+        """The policy's decision. Safe on the event loop under `no_waiting()`: a directory
+        answer that needs a call raises WouldBlock (then run it in a thread); a list never
+        read, or a directory that cannot answer, raises Unavailable (503) unless the rule fails
+        open."""
         _, policy = self.ready()
-        return HANDLERS[request.request_type](policy, request)
+        return HANDLERS[request.request_type](policy, request, None, self.outside)
 
     def debug_context(
         self, request: HookRequest, decision: Decision, latency_ms: float
@@ -155,6 +165,7 @@ def load_app(env: Mapping[str, str]) -> HookApp:
         if settings.allowed_email_domains is not None:
             policy = policy.with_allowed_domains(settings.allowed_email_domains)
         gate = build_gate(settings, SCHEDULING_CLOCK)
+        outside = build_outside(policy, settings, SCHEDULING_CLOCK)
     except (ConfigError, PolicyError) as e:
         # Reported to Error Reporting, grouped by this message: one group per cause.
         logger.error(
@@ -180,6 +191,9 @@ def load_app(env: Mapping[str, str]) -> HookApp:
             e.reason,
             extra={"fields": {"event": "config"}, "report": True},
         )
+    if outside is not None:
+        # In the gunicorn master, before the workers are forked: see service/outside.py.
+        outside.load()
     logger.info(
         "hook ready",
         extra={
@@ -197,4 +211,5 @@ def load_app(env: Mapping[str, str]) -> HookApp:
         policy=policy,
         policy_digest=policy_digest(settings.policy_path),
         trace_project=settings.trace_project,
+        outside=outside,
     )

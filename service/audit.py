@@ -69,6 +69,9 @@ class Audit:
             # What shadow-mode rules would have denied: attribute names and codes, never values.
             shadow_reasons=[{"attribute": a, "reason": r} for a, r in shadowed] or None,
             shadow_reasons_unlisted=decision.shadowed_unlisted or None,
+            # What the list and directory rules did (`directory.hr:directory_found`,
+            # `lists.partners:fail_open`): the policy's names and outcome codes, never a value.
+            outside_codes=",".join(sorted(f"{r}:{c}" for r, c in decision.outcomes)) or None,
         )
 
     def error(self, error: HookError) -> None:

@@ -46,6 +46,11 @@ class Settings:
     deadline_ms: int = DEFAULT_DEADLINE_MS
     # Answers carry a debugContext for Okta's System Log: codes, ids, digest and latency.
     debug_context: bool = False
+    # Where the policy's lists and the directory's secrets are read: Google's APIs (None), or a
+    # loopback server or emulator for local runs and tests.
+    storage_endpoint: str | None = None
+    secret_manager_endpoint: str | None = None
+    secret_refresh_seconds: float = DEFAULT_SECRET_REFRESH_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, clock: Clock = time.monotonic) -> Settings:
@@ -58,6 +63,9 @@ class Settings:
             bearer=BearerSettings.from_env(env, clock=clock),
             deadline_ms=_deadline_ms(env),
             debug_context=_flag(env, "OKTA_HOOK_DEBUG_CONTEXT"),
+            storage_endpoint=storage_endpoint(env),
+            secret_manager_endpoint=_secret_manager_endpoint(env),
+            secret_refresh_seconds=_refresh_seconds(env),
         )
 
 
@@ -152,6 +160,22 @@ def _secret_manager_endpoint(env: Mapping[str, str]) -> str | None:
         return parse_endpoint(raw)
     except ValueError as e:
         raise ConfigError(f"{name}: {e}") from None
+
+
+def storage_endpoint(env: Mapping[str, str]) -> str | None:
+    """OKTA_HOOK_STORAGE_ENDPOINT: Cloud Storage's JSON API somewhere else than Google (an
+    emulator or a test server; plain http to loopback only, read without credentials)."""
+    name = "OKTA_HOOK_STORAGE_ENDPOINT"
+    raw = env.get(name, "").strip().rstrip("/")
+    if not raw:
+        return None
+    if not is_allowed_url(raw):
+        raise ConfigError(f"{name} must be an https:// URL (http only to loopback)")
+    return raw
+
+
+def secret_manager_endpoint(env: Mapping[str, str]) -> str | None:
+    return _secret_manager_endpoint(env)
 
 
 def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -26,8 +27,11 @@ from core.errors import (
 from core.loggable import shown
 from core.refreshing import WouldBlock, no_waiting
 from okta_wire.contract import checked_body
-from okta_wire.models import Decision
+from okta_wire.models import Decision, HookRequest
 from okta_wire.response import okta_response
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 MAX_BODY_BYTES = 64 * 1024
 THREAD_GRACE_SECONDS = 0.25
@@ -54,25 +58,37 @@ def refuse_declared_oversize(request: Request) -> None:
         raise PayloadTooLarge(f"Content-Length {length}")
 
 
-async def authenticate(gate: Gate, authorization: str | None, deadline: Deadline) -> Caller:
-    """The caller, checked on the loop while every key and secret it needs is cached; when one
-    must be fetched (or waited for), the check runs again in a thread, bounded by the deadline,
-    and the loop goes on serving other requests."""
+async def without_waiting(call: Callable[[A], R], argument: A, deadline: Deadline, what: str) -> R:
+    """`call(argument)` on the loop while everything it needs is at hand (cached keys, secrets,
+    directory answers); when something must be fetched (or waited for) it raises WouldBlock,
+    and the call runs again in a thread, bounded by the deadline, while the loop goes on
+    serving other requests. `what` names what was waited for in a 503 past the deadline."""
     try:
         with no_waiting():
-            return gate.authenticate(authorization)
+            return call(argument)
     except WouldBlock:
         pass
     context = contextvars.copy_context()  # the request's deadline goes with it
-    waiting = asyncio.get_running_loop().run_in_executor(
-        None, context.run, gate.authenticate, authorization
-    )
+    waiting = asyncio.get_running_loop().run_in_executor(None, context.run, call, argument)
     try:
         # Every wait in the thread ends by the deadline already; this only guards against one
         # that would not, and gives the thread's own answer (a 401, say) time to arrive.
         return await asyncio.wait_for(waiting, deadline.remaining() + THREAD_GRACE_SECONDS)
     except TimeoutError:
-        raise Unavailable("keys or credentials not read within the request's deadline") from None
+        raise Unavailable(f"{what} not read within the request's deadline") from None
+
+
+async def authenticate(gate: Gate, authorization: str | None, deadline: Deadline) -> Caller:
+    """The caller, checked without waiting on the loop (`without_waiting`)."""
+    return await without_waiting(gate.authenticate, authorization, deadline, "keys or credentials")
+
+
+async def decide(
+    decide: Callable[[HookRequest], Decision], request: HookRequest, deadline: Deadline
+) -> Decision:
+    """The policy's decision, made without waiting on the loop (`without_waiting`): a directory
+    answer that is not cached is fetched in a thread."""
+    return await without_waiting(decide, request, deadline, "the directory's answer")
 
 
 def _mimetype(request: Request) -> str:

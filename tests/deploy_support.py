@@ -16,6 +16,8 @@ from typing import Any
 
 from tests.jwt_support import KID, mint, okta_claims, public_jwk
 from tests.server_support import Served, serve
+from tools.monitoring import Options as MonitoringOptions
+from tools.monitoring import resources
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
@@ -26,7 +28,7 @@ RUNTIME_DIRS = (
     "core", "secret_sources", "lists", "directory", "okta_wire", "policy", "handlers", "auth", "service", "policies"
 )  # fmt: skip
 # Deploy also sends Okta's documented samples through Okta (execute).
-CHECKOUT_DIRS = (*RUNTIME_DIRS, "tools", "tests/samples")
+CHECKOUT_DIRS = (*RUNTIME_DIRS, "tools", "tests/samples", "monitoring")
 
 PROJECT = "hook-project-1"
 REGION = "europe-west1"
@@ -47,6 +49,9 @@ APIS = [
     "artifactregistry.googleapis.com",
     "secretmanager.googleapis.com",
     "iam.googleapis.com",
+    # For the monitoring resources (none with --no-monitoring).
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
 ]
 
 
@@ -311,7 +316,41 @@ CHANGING = (
     ("projects", "add-iam-policy-binding"),
     ("functions", "deploy"),
     ("run", "services", "update"),
+    ("storage", "buckets", "add-iam-policy-binding"),
+    ("logging", "metrics", "create"),
+    ("logging", "metrics", "update"),
+    ("monitoring", "policies", "create"),
+    ("monitoring", "policies", "update"),
+    ("monitoring", "dashboards", "create"),
+    ("monitoring", "dashboards", "update"),
 )
+MONITORING = (("logging", "metrics"), ("monitoring", "policies"), ("monitoring", "dashboards"))
+
+
+def monitoring_creates(function: str = FUNCTION) -> list[list[str]]:
+    """The commands a first deploy makes for monitoring/ (no alert channel, no no-requests
+    alert), the file each reads left out: eight metrics, three alert policies, a dashboard."""
+    found = []
+    for resource in resources(MonitoringOptions(PROJECT, function)):
+        if resource.kind == "metric":
+            found.append(["logging", "metrics", "create", resource.key, "--project", PROJECT])
+        else:
+            group = "policies" if resource.kind == "policy" else "dashboards"
+            found.append(["monitoring", group, "create", "--project", PROJECT])
+    return found
+
+
+def without_files(command: list[str]) -> list[str]:
+    """A monitoring command without the file it reads (a temporary path)."""
+    return [w for w in command if not w.startswith(("--config-from-file=", "--policy-from-file="))]
+
+
+def apart(commands: list[list[str]]) -> tuple[list[list[str]], list[list[str]]]:
+    """Changing commands: those of the hook itself, and those of monitoring/ (files left out)."""
+    monitoring = [c for c in commands if tuple(c[:2]) in MONITORING]
+    return [c for c in commands if tuple(c[:2]) not in MONITORING], [
+        without_files(c) for c in monitoring
+    ]
 
 
 def changing(commands: list[list[str]]) -> list[list[str]]:

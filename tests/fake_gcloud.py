@@ -88,6 +88,8 @@ def run(argv: list[str], state: State, entry: dict[str, Any]) -> int:
         else:
             print("gcloud run services update SERVICE ... [--[no-]invoker-iam-check] ...")
         return 0
+    if words[:1] == ["storage"]:
+        return storage(words, values, state)
     if project != state["project"]:
         raise Failure(f"PERMISSION_DENIED: no access to project [{project}]")
     group = words[0]
@@ -178,6 +180,65 @@ def secrets(words: list[str], values: dict[str, str], state: State, entry: dict[
     raise Failure("unknown secrets command")
 
 
+def storage(words: list[str], values: dict[str, str], state: State) -> int:
+    """Buckets (`buckets` in the state: uniform access, IAM bindings, object sizes) and their
+    objects, as `gcloud storage` reads and binds them."""
+    buckets: dict[str, Any] = state.setdefault("buckets", {})
+    kind, verb, url = words[1], words[2], words[3]
+    bucket_name, _, object_name = url.removeprefix("gs://").partition("/")
+    if bucket_name not in buckets:
+        raise Failure(f"NOT_FOUND: gs://{bucket_name} not found: 404.")
+    bucket = buckets[bucket_name]
+    if kind == "objects" and verb == "describe":
+        objects = bucket.get("objects", {})
+        if object_name not in objects:
+            raise Failure(f"NOT_FOUND: {url} not found: 404.")
+        assert values.get("--format") == "value(size)"
+        print(objects[object_name])
+        return 0
+    if kind != "buckets":
+        raise Failure("unknown storage command")
+    if verb == "describe":
+        assert values.get("--format") == "value(uniform_bucket_level_access)"
+        print("True" if bucket.get("uniform") else "False")
+        return 0
+    bindings: list[dict[str, Any]] = bucket.setdefault("bindings", [])
+    if verb == "get-iam-policy":
+        assert values.get("--format") == "json"
+        print(json.dumps({"bindings": bindings, "etag": "CAE=", "version": 3}, indent=2))
+        return 0
+    if verb == "add-iam-policy-binding":
+        member, role = values["--member"], values["--role"]
+        email = member.removeprefix("serviceAccount:")
+        if email not in state.get("service_accounts", {}):
+            raise Failure(f"INVALID_ARGUMENT: Service account {email} does not exist.")
+        binding: dict[str, Any] = {"role": role, "members": [member]}
+        if "--condition" in values:
+            if not bucket.get("uniform"):
+                raise Failure(
+                    "BAD_REQUEST: IAM conditions need uniform bucket-level access on the bucket"
+                )
+            binding["condition"] = condition(values["--condition"])
+        for held in bindings:
+            if held["role"] == role and held.get("condition") == binding.get("condition"):
+                if member not in held["members"]:
+                    held["members"].append(member)
+                break
+        else:
+            bindings.append(binding)
+        return 0
+    raise Failure("unknown storage buckets command")
+
+
+def condition(text: str) -> dict[str, str]:
+    """`--condition` as gcloud reads it: KEY=VALUE pairs split on commas, or on the delimiter
+    `^X^` names first (gcloud topic escaping)."""
+    delimiter = ","
+    if text.startswith("^") and text.index("^", 1) == 2:
+        delimiter, text = text[1], text[3:]
+    return dict(pair.split("=", 1) for pair in text.split(delimiter))
+
+
 def versions(words: list[str], values: dict[str, str], store: dict[str, Any], entry: Any) -> int:
     verb = words[2]
     name = words[3] if verb == "add" else values["--secret"]
@@ -250,12 +311,12 @@ def monitoring(words: list[str], values: dict[str, str], state: State, entry: An
     if tuple(words[:2]) not in MONITORING_GROUPS or len(words) < 3:
         raise Failure("unknown logging or monitoring command")
     kind, file_flag = MONITORING_GROUPS[(words[0], words[1])]
-    store: dict[str, Any] = state.setdefault(kind, {})
     verb = words[2]
-    if verb == "list":
+    if verb == "list":  # a read leaves the state as it was
         assert values.get("--format") == "json", "the list is read as JSON"
-        print(json.dumps(list(store.values()), indent=2))
+        print(json.dumps(list(state.get(kind, {}).values()), indent=2))
         return 0
+    store: dict[str, Any] = state.setdefault(kind, {})
     text = Path(values[file_flag]).read_text()
     entry["file"] = text
     body = json.loads(text)

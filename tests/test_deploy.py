@@ -27,11 +27,13 @@ from tests.deploy_support import (
     SECRET_REFERENCE,
     FakeCloud,
     Run,
+    apart,
     changing,
     deploy_argv,
     env_file,
     everything_recorded,
     flag,
+    monitoring_creates,
     ok,
     refused,
 )
@@ -81,7 +83,9 @@ def test_the_env_vars_file_is_removed_after_the_run(first_run: Shared) -> None:
 
 def test_first_run_enables_the_apis_and_creates_account_and_secret(first_run: Shared) -> None:
     cloud, run = first_run
-    assert changing(cloud.commands()) == [
+    hook, monitoring = apart(changing(cloud.commands()))
+    assert monitoring == monitoring_creates()  # after the function: test_deploy_monitoring.py
+    assert hook == [
         ["services", "enable", *APIS, "--project", PROJECT],
         ["iam", "service-accounts", "create", FUNCTION, "--project", PROJECT,
          "--display-name", f"Okta registration hook ({FUNCTION})"],
@@ -93,7 +97,8 @@ def test_first_run_enables_the_apis_and_creates_account_and_secret(first_run: Sh
          "--format=none"],
         deploy_argv(cloud),
     ]  # fmt: skip
-    assert "Done: 6 change(s) made." in run.stdout
+    # The hook's 6, and monitoring/'s 12.
+    assert "Done: 18 change(s) made." in run.stdout
     assert f"function URL: https://{FUNCTION}-x7k2q9-uc.a.run.app" in run.stdout
 
 
@@ -204,7 +209,8 @@ def test_the_invoker_check_can_be_turned_off_instead_of_granting_all_users(
     run = ok(cloud.deploy_basic("--public-access", "no-invoker-iam-check"))
     argv = deploy_argv(cloud)
     assert "--no-allow-unauthenticated" in argv and "--allow-unauthenticated" not in argv
-    assert changing(cloud.commands())[-1] == [
+    hook, _ = apart(changing(cloud.commands()))  # monitoring/'s come after
+    assert hook[-1] == [
         "run", "services", "update", FUNCTION, "--region", REGION, "--project", PROJECT,
         "--no-invoker-iam-check", "--quiet",
     ]  # fmt: skip

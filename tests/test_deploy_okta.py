@@ -128,7 +128,8 @@ def test_an_inactive_hook_is_activated(cloud: FakeCloud) -> None:
     assert "POST /api/v1/inlineHooks/calConsole0000000001/lifecycle/activate" in okta_calls(cloud)
     assert "activated in Okta (id calConsole0000000001)" in run.stdout
     assert cloud.okta()["hooks"][0]["status"] == "ACTIVE"
-    assert "Done: 7 change(s) made." in run.stdout  # a new project's 6, and the activation
+    # A new project's 6, monitoring/'s 12, and the activation.
+    assert "Done: 19 change(s) made." in run.stdout
 
 
 # --- the user profile policy -------------------------------------------------------------------
@@ -225,7 +226,7 @@ def test_a_dry_run_reads_the_policy_and_shows_the_change_only(cloud: FakeCloud) 
     body = run.stdout.split("body (the rule as read from Okta, with the changes above):\n")[1]
     printed = json.loads(body[: body.index("\n}\n") + 2])
     assert problems(printed, "PolicyRule") == []
-    assert "Dry run: 8 change(s) would be made; nothing was changed." in run.stdout
+    assert "Dry run: 20 change(s) would be made; nothing was changed." in run.stdout
 
 
 # --- the check through Okta --------------------------------------------------------------------

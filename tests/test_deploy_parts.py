@@ -79,6 +79,10 @@ def test_every_option_is_parsed_into_its_field() -> None:
         if field.type == "bool":
             options = parse([flag(field.name)], {})
             assert options is not None and getattr(options, field.name) is True
+        elif field.metadata.get("repeat"):
+            given = [flag(field.name), "one", flag(field.name), "two"]
+            options = parse(given, {})
+            assert options is not None and getattr(options, field.name) == ("one", "two")
         else:
             options = parse([flag(field.name), "given value"], {})
             assert options is not None and getattr(options, field.name) == "given value"

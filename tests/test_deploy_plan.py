@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from tests.deploy_support import (
 )
 from tests.jwt_support import rsa_key
 from tests.okta_schema_check import problems
+from tests.test_deploy_outside import CASES, POLICY
 
 PRIVATE_KEY_ARGS = (
     "--auth", "oauth-private-key", "--issuer", ISSUER, "--client-id", HOOK_CLIENT_ID,
@@ -41,7 +43,14 @@ PRIVATE_KEY_ARGS = (
 def plan(base: Path, *args: str, **env: str) -> Run:
     """deploy.sh --plan with a PATH that has neither gcloud nor curl, and no Okta or Google
     variable: run from a checkout copy, as a newcomer would before any set-up."""
+    return plan_with({}, base, *args, **env)
+
+
+def plan_with(files: Mapping[str, str], base: Path, *args: str, **env: str) -> Run:
+    """`plan`, with `files` written in the checkout copy first."""
     cloud = FakeCloud(base)
+    for name, text in files.items():
+        (cloud.checkout / name).write_text(text, "utf-8")
     tools = base / "bare-bin"
     tools.mkdir()
     for name in ("dirname",):
@@ -88,7 +97,8 @@ def test_plan_runs_without_gcloud_curl_or_credentials(tmp_path: Path) -> None:
     run = plan(tmp_path, "--project", PROJECT, "--region", REGION)
     assert run.returncode == 0, run.output
     assert "[plan] gcloud functions deploy okta-registration-hook --gen2 " in run.stdout
-    assert run.stdout.rstrip().endswith("Plan: 6 change(s) a first deploy makes; nothing was run.")
+    # The hook's 6 changes, and monitoring/'s 12 (metrics, alert policies, dashboard).
+    assert run.stdout.rstrip().endswith("Plan: 18 change(s) a first deploy makes; nothing was run.")
     assert "its value would come from the file given (none given to --plan)" in run.stdout
     assert "+ " not in "".join(line[:2] for line in run.stdout.splitlines())  # nothing ran
 
@@ -102,7 +112,7 @@ def test_plan_prints_what_a_dry_run_on_a_new_project_runs(tmp_path: Path) -> Non
     dry = FakeCloud(tmp_path / "dry").deploy(*args, "--dry-run")
     assert dry.returncode == 0, dry.output
     assert commands(planned.stdout, "[plan] ") == commands(dry.stdout, "[dry-run] ")
-    assert len(commands(planned.stdout, "[plan] ")) == 6
+    assert len(commands(planned.stdout, "[plan] ")) == 18
     # Each read a dry run makes is printed too.
     assert commands(planned.stdout, "[read] ") == commands(dry.stdout, "+ ")
     # The function's environment, with a reference for the secret.
@@ -161,7 +171,8 @@ def test_plan_of_the_okta_side_with_a_service_app(tmp_path: Path) -> None:
         assert problems(json.loads(line), "RegistrationInlineHookRequest") == []
     assert "    Run this hook: Both" in out
     assert pem.decode().splitlines()[1] not in run.output
-    assert out.rstrip().endswith("Plan: 5 change(s) a first deploy makes; nothing was run.")
+    # The Okta side's 5 changes, and monitoring/'s 12.
+    assert out.rstrip().endswith("Plan: 17 change(s) a first deploy makes; nothing was run.")
 
 
 @pytest.mark.parametrize(
@@ -184,3 +195,63 @@ def test_plan_with_basic_and_an_api_token_shows_no_secret(
     assert body["channel"]["config"]["authScheme"]["value"].startswith("<set in Okta")
     for secret in (PASSWORD, OKTA_TOKEN):
         assert secret not in run.output
+
+
+def test_plan_of_a_policy_that_reads_lists_and_a_directory_secret(tmp_path: Path) -> None:
+    declared = POLICY.replace('kind = "domains"', 'kind = "domains"\nmax_bytes = 26700000')
+    files = {"policies/partners.toml": declared, "policies/partners.cases.toml": CASES}
+    credentials = tmp_path / "basic.txt"
+    credentials.write_text(CREDENTIALS)
+    args = (
+        "--project", PROJECT, "--region", REGION, "--policy", "policies/partners.toml",
+        "--basic-credentials-file", str(credentials),
+    )  # fmt: skip
+    planned = plan_with(files, tmp_path / "plan", *args)
+    assert planned.returncode == 0, planned.output
+    out = planned.stdout
+    step = out[out.index("==> What the policy reads") : out.index("==> Function")]
+    assert step.splitlines()[1:] == [
+        "[read] gcloud storage objects describe gs://acme-hook-lists/partners.txt "
+        "'--format=value(size)'",
+        "warning: the policy's lists need more memory than --memory 512Mi: about 504 MiB while "
+        "they are refreshed (WORKERS=1: the gunicorn master keeps its cold-start copy, each "
+        "worker its own and a new version read beside it; docs/outside_data.md has the "
+        "figures); give --memory 1Gi",
+        "  list partners: 26.7 MB (declared), about 1,000,000 domains: 117 MiB held, 168 MiB "
+        "more while a new version is read",
+        "[read] gcloud storage buckets describe gs://acme-hook-lists "
+        "'--format=value(uniform_bucket_level_access)'",
+        "(--plan: whether gs://acme-hook-lists has uniform bucket-level access is read when the",
+        "deploy runs; without it, the grant is on the whole bucket)",
+        "grant read of gs://acme-hook-lists/partners.txt: this object alone (IAM condition on "
+        "its name)",
+        "[read] gcloud storage buckets get-iam-policy gs://acme-hook-lists --format=json",
+        "[plan] gcloud storage buckets add-iam-policy-binding gs://acme-hook-lists "
+        f"--member=serviceAccount:okta-registration-hook@{PROJECT}.iam.gserviceaccount.com "
+        "--role=roles/storage.objectViewer '--condition=expression=resource.name == "
+        '"projects/_/buckets/acme-hook-lists/objects/partners.txt",title=okta-hook reads '
+        "partners.txt'",
+        f"grant read of projects/{PROJECT}/secrets/hr-token: this secret (all its versions)",
+        f"[read] gcloud secrets get-iam-policy hr-token --project={PROJECT} --format=json",
+        f"[plan] gcloud secrets add-iam-policy-binding hr-token --project={PROJECT} "
+        f"--member=serviceAccount:okta-registration-hook@{PROJECT}.iam.gserviceaccount.com "
+        "--role=roles/secretmanager.secretAccessor",
+        "",
+    ]
+    # A dry run on a new project whose bucket has uniform access prints the same commands.
+    cloud = FakeCloud(tmp_path / "dry")
+    for name, text in files.items():
+        (cloud.checkout / name).write_text(text, "utf-8")
+    cloud.gcloud_state.write_text(
+        json.dumps(
+            {
+                **cloud.state(),
+                "buckets": {"acme-hook-lists": {"uniform": True, "objects": {}}},
+                "secrets": {"hr-token": {"labels": "", "versions": ["x"], "bindings": []}},
+            }
+        )
+    )
+    dry = cloud.deploy(*args, "--dry-run")
+    assert dry.returncode == 0, dry.output
+    assert commands(planned.stdout, "[plan] ") == commands(dry.stdout, "[dry-run] ")
+    assert commands(planned.stdout, "[read] ") == commands(dry.stdout, "+ ")

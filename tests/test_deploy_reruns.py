@@ -118,7 +118,7 @@ def test_dry_run_prints_every_change_and_makes_none(cloud: FakeCloud, tmp_path: 
     dry = ok(cloud.deploy_basic("--dry-run"))
     assert changing(cloud.commands()) == []
     assert cloud.state() == before
-    assert dry.stdout.rstrip().endswith("Dry run: 6 change(s) would be made; nothing was changed.")
+    assert dry.stdout.rstrip().endswith("Dry run: 18 change(s) would be made; nothing was changed.")
     planned = [
         _without_temp_paths(line.removeprefix("[dry-run] "))
         for line in dry.stdout.splitlines()
@@ -133,9 +133,10 @@ def test_dry_run_prints_every_change_and_makes_none(cloud: FakeCloud, tmp_path: 
         if line.startswith("+ gcloud ") and _is_change(line)
     ]
     assert planned == done
-    assert len(planned) == 6
+    assert len(planned) == 18  # the hook's 6, then monitoring/'s 12
     assert planned[0].startswith("gcloud services enable cloudfunctions.googleapis.com")
-    assert planned[-1].startswith(f"gcloud functions deploy {FUNCTION} --gen2 ")
+    assert planned[5].startswith(f"gcloud functions deploy {FUNCTION} --gen2 ")
+    assert planned[-1].startswith(f"gcloud monitoring dashboards create --project {PROJECT} ")
 
 
 def _is_change(line: str) -> bool:
@@ -155,7 +156,7 @@ def test_dry_run_shows_the_environment_and_the_expected_url(cloud: FakeCloud) ->
 def test_dry_run_can_be_asked_for_in_the_environment(cloud: FakeCloud) -> None:
     run = ok(cloud.deploy_basic(DEPLOY_DRY_RUN="true"))
     assert changing(cloud.commands()) == []
-    assert "Dry run: 6 change(s) would be made; nothing was changed." in run.stdout
+    assert "Dry run: 18 change(s) would be made; nothing was changed." in run.stdout
 
 
 def test_a_switch_that_is_neither_on_nor_off_is_refused(cloud: FakeCloud) -> None:

@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from okta_wire.models import RequestType
+from policy.conditions import Facts
 from policy.entries import DomainSet
 from policy.loader import Domains, PolicyError, load_policy, parse_policy
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, POLICIES, MakeClient, post, sample
+
+# Literal lists read nothing from the request's facts.
+NO_FACTS = Facts(RequestType.REGISTRATION, {})
 
 
 @pytest.mark.parametrize("name", ["ssr.toml", "progressive.toml", "ssr_and_progressive.toml"])
@@ -37,14 +42,14 @@ def test_domain_matching_is_whole_names(domain: str, allowed: bool) -> None:
         allowed=DomainSet(("example.com", "*.example.org")),
         blocked=DomainSet(("blocked.example.org",)),
     )
-    assert domains.permits(domain) is allowed
+    assert domains.permits(domain, NO_FACTS) is allowed
 
 
 def test_blocked_only_lets_everything_else_through() -> None:
     domains = Domains(blocked=DomainSet(("*.tempmail.test", "tempmail.test")))
-    assert domains.permits("example.com")
-    assert not domains.permits("tempmail.test")
-    assert not domains.permits("x.tempmail.test")
+    assert domains.permits("example.com", NO_FACTS)
+    assert not domains.permits("tempmail.test", NO_FACTS)
+    assert not domains.permits("x.tempmail.test", NO_FACTS)
 
 
 def test_domain_entries_are_lower_cased() -> None:

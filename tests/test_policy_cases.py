@@ -130,7 +130,7 @@ def test_a_policy_without_cases(tmp_path: Path) -> None:
 BROKEN_CASES = [
     ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'DENY'\n", 4, "a DENY case names its causes"),
     ("[[case]]\nname = 'a'\nrequest_type = 'signup'\nexpect = 'ALLOW'\n", 3, "request_type must be"),
-    ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'allow'\n", 4, "expect must be 'ALLOW' or 'DENY'"),
+    ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'allow'\n", 4, "expect must be 'ALLOW', 'DENY' or 'UNAVAILABLE' (503)"),
     ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\n\n[[case]]\nname = 'b'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ncolour = 1\n", 10, "case 2: unknown key 'colour'"),
     ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ncurrent_profile = {}\n", 5, "current_profile is read on progressive requests only"),
     ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ncauses = { x = 'Y' }\n", 5, "causes go with expect = 'DENY'"),

@@ -67,6 +67,14 @@ VALID = [
     "[attributes.email]\ntype = 'email'\n[domains]\nallowed = ['example.com']\n[attributes.e]\nwhen = { email_domain = ['example.com'] }",
     "[set.userType]\nvalue = ['a', 1, true]\non = ['registration']",
     "[messages]\nDENIED = 'no'\n[messages.fr]\nDENIED = 'non'",
+    # lists kept outside the policy, wherever a literal list goes
+    "[lists.p]\nsource = 'gs://acme-lists/p.txt'\nkind = 'domains'\nfail_open = true\nrefresh_seconds = 30\n[attributes.email]\ntype = 'email'\n[domains]\nallowed = { list = 'p', fail_open = false }",
+    "[lists.n]\nsecret = 'projects/acme-hook/secrets/n/versions/latest'\nkind = 'networks'\nmax_shrink = 1\n[network]\nblocked = { list = 'n' }",
+    "[lists.c]\nsource = 'gs://acme-lists/c.csv'\nkind = 'codes'\ncsv_column = 'code'\nmax_bytes = 1024\n[attributes.code]\none_of = { list = 'c' }\n[attributes.x]\nwhen = { attribute = 'code', in = { list = 'c' } }",
+    "[lists.d]\nsource = 'gs://acme-lists/d'\nkind = 'domains'\n[attributes.email]\ntype = 'email'\n[disposable_domains]\ndeny = true\nallowed = { list = 'd' }\n[attributes.x]\nwhen = { email_domain = { list = 'd' } }",
+    # a directory rule
+    "[attributes.email]\ntype = 'email'\n[domains]\nallowed = ['acme.example']\n[attributes.n]\ntype = 'string'\n[directory.hr]\nurl = 'https://hr.acme.example/people/{n}'\non = ['registration']\nwhen = { email_domain = ['acme.example'] }\nmatch = [{ path = 'work.email', attribute = 'email', ignore_case = true }]\ncopy = { department = 'work.department' }\nrecord = 'results[0]'\nfound_statuses = [200]\nnot_found_statuses = [404, 410]\ntimeout_seconds = 1.5\nttl_seconds = 600\nnegative_ttl_seconds = 0\nfailures_to_open = 3\nopen_seconds = 10\nfail_open = true\nbearer_secret = 'projects/acme-hook/secrets/hr/versions/latest'\nattribute = 'n'\nshadow = false",
+    "[attributes.n]\ntype = 'integer'\n[directory.hr]\nurl = 'https://hr.acme.example/search'\nbody = { number = '{n}', active = true }\nmethod = 'POST'\non = ['registration']\napi_key_secret = 'projects/acme-hook/secrets/k/versions/2'\napi_key_header = 'X-API-Key'\nnot_found_reason = 'NOT_STAFF'\n[messages]\nNOT_STAFF = 'x'",
 ]
 
 # Each refused by the loader for its shape, which the schema states too.
@@ -112,6 +120,16 @@ INVALID = [
     "[messages]\nDENIED = ''",
     "[messages]\nlower = 'x'",
     "attributes = 3",
+    "[lists.p]\nkind = 'codes'",
+    "[lists.p]\nsource = 'gs://acme-lists/p'\nsecret = 'projects/acme-hook/secrets/n/versions/1'\nkind = 'codes'",
+    "[lists.p]\nsource = 'gs://acme-lists/p'\nkind = 'colours'",
+    "[lists.p]\nsource = 'gs://acme-lists/p'\nkind = 'codes'\nmax_shrink = 0",
+    "[lists.p]\nsource = 'gs://acme-lists/p'\nkind = 'domains'\n[domains]\nallowed = { list = 'p', colour = 1 }",
+    "[lists.p]\nsource = 'gs://acme-lists/p'\nkind = 'codes'\n[attributes.c]\n[attributes.x]\nwhen = { attribute = 'c', in = { list = 'p', fail_open = true } }",
+    "[directory.hr]\nurl = 'https://hr.acme.example/{n}'",
+    "[attributes.n]\n[directory.hr]\nurl = 'https://hr.acme.example/{n}'\non = ['registration']\ntimeout_seconds = 5",
+    "[attributes.n]\n[directory.hr]\nurl = 'https://hr.acme.example/{n}'\non = ['registration']\nmethod = 'PUT'",
+    "[attributes.n]\n[directory.hr]\nurl = 'https://hr.acme.example/{n}'\non = ['registration']\nfound_statuses = [302]",
 ]
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import Unavailable
 from okta_wire.request import parse_hook_request
 from policy.loader import Policy
 from service.app import HANDLERS
@@ -78,8 +79,10 @@ def fresh_event_id() -> str:
 
 
 def decide(policy: Policy, body: Mapping[str, Any]) -> Case:
+    """The policy's decision of `body`; Unavailable when it depends on a list or a directory
+    answer, which only the deployed function reads."""
     request = parse_hook_request(json.dumps(body).encode())
-    decision = HANDLERS[request.request_type](policy, request)
+    decision = HANDLERS[request.request_type](policy, request, None, None)
     reasons = tuple(f"{c.attribute}: {c.reason}" for c in decision.causes)
     return Case("", dict(body), decision.allowed, reasons)
 
@@ -95,7 +98,10 @@ def allowed_and_denied(
     """The first case the policy allows and the first it denies, `given` ones first."""
     allowed = denied = None
     for what, body in [*given, *candidates()]:
-        case = decide(policy, body)
+        try:
+            case = decide(policy, body)
+        except Unavailable:
+            continue  # decided by a list or the directory: not known before the function runs
         case = Case(what, case.body, case.allowed, case.reasons)
         if case.allowed and allowed is None:
             allowed = case

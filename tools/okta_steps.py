@@ -119,9 +119,11 @@ def okta_steps(policy: Policy) -> OktaSteps:
     )
     progressive = bool(policy.updatable)
     registration = any(_always_required(r, REGISTRATION) for r in rules.values()) or bool(
-        policy.assignments_for(REGISTRATION)
+        policy.assignments_for(REGISTRATION) or policy.directory_for(REGISTRATION)
     )
+    # Values set on allow: [set], [derive], and those a directory rule copies from its record.
     targets = [a.target for a in policy.assignments]
+    targets += [target for rule in policy.directory for target in rule.copies]
     return OktaSteps(
         source=policy.source,
         registration=registration,

@@ -10,6 +10,7 @@ roles/secretmanager.secretAccessor on that secret (every version of it), never o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -25,11 +26,35 @@ _DELIMITERS = ",;#~%!@&*+|"
 
 @dataclass(frozen=True)
 class Grant:
-    """One binding: what it lets the function read, how narrowly, and the command."""
+    """One binding: what it lets the function read, how narrowly, and the command; `current`
+    reads the IAM policy it goes in (JSON), `expression` is its IAM condition, if any."""
 
     reads: str
     scope: str
     argv: tuple[str, ...]
+    current: tuple[str, ...] = ()
+    member: str = ""
+    role: str = ""
+    expression: str | None = None
+
+    def made(self, policy_json: str) -> bool:
+        """Whether the IAM policy `current` printed already holds this binding: the same role
+        and member, and the same condition (or none)."""
+        try:
+            policy = json.loads(policy_json or "{}")
+        except ValueError:
+            return False
+        bindings = policy.get("bindings") if isinstance(policy, dict) else None
+        if not isinstance(bindings, list):
+            return False
+        for binding in bindings:
+            if not isinstance(binding, dict) or binding.get("role") != self.role:
+                continue
+            condition = binding.get("condition")
+            expression = condition.get("expression") if isinstance(condition, dict) else None
+            if expression == self.expression and self.member in (binding.get("members") or []):
+                return True
+        return False
 
 
 def uniform_access_check(bucket: str) -> tuple[str, ...]:
@@ -56,7 +81,8 @@ def grants(
 ) -> list[Grant]:
     """The bindings for `locations` (gs://bucket/object, or a Secret Manager version), each
     place once; `uniform` says, per bucket, whether uniform bucket-level access is on."""
-    member = f"--member=serviceAccount:{service_account}"
+    who = f"serviceAccount:{service_account}"
+    member = f"--member={who}"
     made: list[Grant] = []
     seen: set[str] = set()
     for location in locations:
@@ -66,7 +92,7 @@ def grants(
                 continue
             if uniform.get(bucket, False):
                 seen.add(location)
-                made.append(_object_grant(member, bucket, name))
+                made.append(_object_grant(who, bucket, name))
             else:
                 seen.add(f"gs://{bucket}")
                 made.append(
@@ -84,6 +110,9 @@ def grants(
                             member,
                             f"--role={OBJECT_VIEWER}",
                         ),
+                        _bucket_policy(bucket),
+                        who,
+                        OBJECT_VIEWER,
                     )  # fmt: skip
                 )
         else:
@@ -106,12 +135,26 @@ def grants(
                         member,
                         f"--role={SECRET_ACCESSOR}",
                     ),
+                    (
+                        "gcloud",
+                        "secrets",
+                        "get-iam-policy",
+                        secret,
+                        f"--project={project}",
+                        "--format=json",
+                    ),
+                    who,
+                    SECRET_ACCESSOR,
                 )  # fmt: skip
             )
     return made
 
 
-def _object_grant(member: str, bucket: str, name: str) -> Grant:
+def _bucket_policy(bucket: str) -> tuple[str, ...]:
+    return ("gcloud", "storage", "buckets", "get-iam-policy", f"gs://{bucket}", "--format=json")
+
+
+def _object_grant(who: str, bucket: str, name: str) -> Grant:
     resource = f"projects/_/buckets/{bucket}/objects/{name}"
     expression = f'resource.name == "{_cel_string(resource)}"'
     title = f"okta-hook reads {name}"[:100]
@@ -126,7 +169,11 @@ def _object_grant(member: str, bucket: str, name: str) -> Grant:
         f"gs://{bucket}/{name}",
         "this object alone (IAM condition on its name)",
         ("gcloud", "storage", "buckets", "add-iam-policy-binding", f"gs://{bucket}",
-         member, f"--role={OBJECT_VIEWER}", f"--condition={condition}"),
+         f"--member={who}", f"--role={OBJECT_VIEWER}", f"--condition={condition}"),
+        _bucket_policy(bucket),
+        who,
+        OBJECT_VIEWER,
+        expression,
     )  # fmt: skip
 
 

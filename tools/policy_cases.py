@@ -13,6 +13,16 @@ the decision it must get, run through the same parsing and handlers as the funct
     messages = { age = "Vous devez ..." }    # DENY, optional: the text shown, per attribute
     updates = { email = "ana@example.com" }  # ALLOW, optional: the update command's value
     shadowed = { firstName = "INVALID_NAME" }  # optional: the shadow-mode failures
+    directory = { hr = { status = 200, body = { department = "Finance" } } }  # canned answers
+    unread_lists = ["partners"]              # lists the case treats as never read
+
+    [lists.partners]                         # the entries of the policy's [lists.partners]
+    entries = ["partner.example"]
+
+A case never reads a bucket, a secret or the directory: the lists' entries and the directory's
+answers come from the case file, so that cases stay offline and give the same answer each run.
+`expect = "UNAVAILABLE"`: the hook answers 503 (a list never read, or no answer from the
+directory, where the rule fails closed).
 """
 
 from __future__ import annotations
@@ -24,8 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import HookError
+from core.errors import HookError, Unavailable
 from handlers import progressive, registration
+from lists.parse import ListRefused, ListValue, read_list
 from okta_wire.contract import checked_body
 from okta_wire.models import Decision, RequestType
 from okta_wire.request import parse_hook_request
@@ -35,11 +46,13 @@ from policy.loader import Policy
 from policy.on_allow import same
 from policy.policy_lines import line_of, syntax_error_line
 from policy.schema import REQUEST_TYPES
+from tools.canned_outside import CANNED_FAILURES, CannedOutside, NotCanned
 
 KEYS = {
     "name", "request_type", "submitted", "current_profile", "ip_address", "locale", "expect",
-    "causes", "messages", "updates", "shadowed",
+    "causes", "messages", "updates", "shadowed", "directory", "unread_lists",
 }  # fmt: skip
+EXPECTS = ("ALLOW", "DENY", "UNAVAILABLE")
 HANDLERS = {
     RequestType.REGISTRATION: registration.decide,
     RequestType.PROGRESSIVE: progressive.decide,
@@ -62,6 +75,17 @@ class Case:
     messages: Mapping[str, str] | None = None
     updates: Mapping[str, object] | None = None
     shadowed: Mapping[str, str] | None = None
+    # Canned answers of the directory rules, by rule; lists this case treats as never read.
+    directory: Mapping[str, object] | None = None
+    unread_lists: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """The cases, and the entries the file gives each list (with the line that gives them)."""
+
+    cases: list[Case]
+    lists: Mapping[str, tuple[list[str], int]]
 
 
 @dataclass
@@ -79,6 +103,10 @@ def cases_path(policy_path: Path) -> Path:
 
 
 def load_cases(path: Path) -> list[Case]:
+    return load_case_file(path).cases
+
+
+def load_case_file(path: Path) -> CaseFile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as e:
@@ -87,7 +115,7 @@ def load_cases(path: Path) -> list[Case]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise CaseFileError(f"{path}:{syntax_error_line(e, text)}: not valid TOML: {e}") from None
-    unknown = sorted(set(document) - {"case"})
+    unknown = sorted(set(document) - {"case", "lists"})
     if unknown:
         raise CaseFileError(
             f"{path}:{line_of(text, (unknown[0],)) or 1}: unknown key {unknown[0]!r}"
@@ -108,6 +136,29 @@ def load_cases(path: Path) -> list[Case]:
         if case.name in names:
             raise CaseFileError(f"{path}:{case.line}: case {case.name!r} is named twice")
         names.add(case.name)
+    return CaseFile(found, _lists(document.get("lists"), text, path))
+
+
+def _lists(tables: object, text: str, path: Path) -> dict[str, tuple[list[str], int]]:
+    """`[lists.NAME] entries = [...]`: what each list holds in these cases."""
+    if tables is None:
+        return {}
+    if not isinstance(tables, dict):
+        raise CaseFileError(f"{path}:{line_of(text, ('lists',)) or 1}: lists must be a table")
+    found = {}
+    for name, table in tables.items():
+        line = line_of(text, ("lists", name)) or 1
+        entries = table.get("entries") if isinstance(table, dict) else None
+        if (
+            not isinstance(table, dict)
+            or set(table) != {"entries"}
+            or not isinstance(entries, list)
+            or not all(isinstance(e, str) and "\n" not in e for e in entries)
+        ):
+            raise CaseFileError(
+                f"{path}:{line}: [lists.{name}] holds entries = [...], a list of one-line strings"
+            )
+        found[name] = (entries, line)
     return found
 
 
@@ -126,10 +177,11 @@ def _case(entry: object, line: int) -> Case:
     if kind is None:
         raise ValueError("request_type must be 'registration' or 'progressive'", "request_type")
     expect = entry.get("expect")
-    if expect not in ("ALLOW", "DENY"):
-        raise ValueError("expect must be 'ALLOW' or 'DENY'", "expect")
+    if expect not in EXPECTS:
+        raise ValueError("expect must be 'ALLOW', 'DENY' or 'UNAVAILABLE' (503)", "expect")
     tables = {key: _table(entry, key) for key in ("submitted", "current_profile", "causes",
-                                                   "messages", "updates", "shadowed")}  # fmt: skip
+                                                   "messages", "updates", "shadowed",
+                                                   "directory")}  # fmt: skip
     if kind is RequestType.REGISTRATION and "current_profile" in entry:
         raise ValueError("current_profile is read on progressive requests only", "current_profile")
     if expect == "DENY" and tables["causes"] is None:
@@ -137,10 +189,22 @@ def _case(entry: object, line: int) -> Case:
             "a DENY case names its causes: causes = { attribute = 'REASON' }", "expect"
         )
     for key in ("causes", "messages"):
-        if expect == "ALLOW" and tables[key] is not None:
+        if expect != "DENY" and tables[key] is not None:
             raise ValueError(f"{key} go with expect = 'DENY'", key)
-    if expect == "DENY" and tables["updates"] is not None:
-        raise ValueError("a DENY sends no update: updates go with expect = 'ALLOW'", "updates")
+    if expect != "ALLOW" and tables["updates"] is not None:
+        raise ValueError(
+            "only an ALLOW sends an update: updates go with expect = 'ALLOW'", "updates"
+        )
+    for rule, answer in (tables["directory"] or {}).items():
+        if not (answer in CANNED_FAILURES or isinstance(answer, dict)):
+            raise ValueError(
+                f"directory {rule}: a canned answer is {{ status = 200, body = {{ ... }} }} or "
+                f"one of {', '.join(repr(f) for f in CANNED_FAILURES)}",
+                "directory",
+            )
+    unread = entry.get("unread_lists", [])
+    if not isinstance(unread, list) or not all(isinstance(name, str) for name in unread):
+        raise ValueError("unread_lists must be a list of list names", "unread_lists")
     for key in ("causes", "shadowed", "messages"):
         table = tables[key] or {}
         if not all(isinstance(v, str) for v in table.values()):
@@ -163,6 +227,8 @@ def _case(entry: object, line: int) -> Case:
         messages=tables["messages"],
         updates=tables["updates"],
         shadowed=tables["shadowed"],
+        directory=tables["directory"],
+        unread_lists=frozenset(unread),
     )
 
 
@@ -190,14 +256,29 @@ def _okta_body(
     return {"eventId": "policy-case", "requestType": kind.value, "data": data}
 
 
-def run_case(policy: Policy, case: Case, trace: Trace = None) -> list[str]:
-    """What differs between the case's expectations and the decision; empty when it passes."""
+def run_case(
+    policy: Policy,
+    case: Case,
+    trace: Trace = None,
+    lists: Mapping[str, ListValue] | None = None,
+) -> list[str]:
+    """What differs between the case's expectations and the decision; empty when it passes.
+    `lists`: the entries of the policy's lists in these cases."""
+    outside = CannedOutside(policy, lists or {}, case.unread_lists, case.directory or {})
     try:
         request = parse_hook_request(case.body, accept_language=case.locale)
-        decision = HANDLERS[request.request_type](policy, request, trace)
+        decision = HANDLERS[request.request_type](policy, request, trace, outside)
         checked_body(okta_response(decision), request.request_type)
+    except NotCanned as e:
+        return [str(e)]
+    except Unavailable as e:
+        if case.expect == "UNAVAILABLE":
+            return []
+        return [f"the hook answers 503: {e.reason}"]
     except HookError as e:
         return [f"the request is refused: {e.reason}"]
+    if case.expect == "UNAVAILABLE":
+        return [f"expected UNAVAILABLE (503), got {'ALLOW' if decision.allowed else 'DENY'}"]
     return _differences(case, decision)
 
 
@@ -236,15 +317,39 @@ def _show(values: Mapping[str, object]) -> str:
 def run_cases(policy: Policy, path: Path) -> Outcome:
     outcome = Outcome()
     try:
-        cases = load_cases(path)
+        case_file = load_case_file(path)
     except CaseFileError as e:
         outcome.failures.append(str(e))
         return outcome
-    for case in cases:
+    lists: dict[str, ListValue] = {}
+    for name, (entries, line) in case_file.lists.items():
+        declared = policy.lists.get(name)
+        if declared is None:
+            outcome.failures.append(f"{path}:{line}: [lists.{name}]: the policy has no such list")
+            continue
+        try:
+            lists[name] = read_list("\n".join(entries), declared.settings.kind)
+        except ListRefused as e:
+            outcome.failures.append(f"{path}:{line}: [lists.{name}] entries: {e}")
+    if outcome.failures:
+        return outcome
+    for case in case_file.cases:
         outcome.cases += 1
-        for problem in run_case(policy, case, outcome.seen):
+        for problem in _canned_problems(policy, case) or run_case(
+            policy, case, outcome.seen, lists
+        ):
             outcome.failures.append(f"{path}:{case.line}: case {case.name!r}: {problem}")
     return outcome
+
+
+def _canned_problems(policy: Policy, case: Case) -> list[str]:
+    """Canned answers or unread lists the policy has no rule or list for."""
+    rules = {rule.name for rule in policy.directory}
+    found = [f"directory {name}: the policy has no [directory.{name}]" for name in
+             sorted(set(case.directory or {}) - rules)]  # fmt: skip
+    found += [f"unread_lists: the policy has no [lists.{name}]" for name in
+              sorted(case.unread_lists - set(policy.lists))]  # fmt: skip
+    return found
 
 
 def coverage_gaps(policy: Policy, policy_text: str, outcome: Outcome) -> list[str]:

@@ -16,12 +16,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from directory.settings import MAX_TIMEOUT_SECONDS
 from okta_wire.names import ATTRIBUTE, REASON
-from policy import conditions, disposable, domains, loader, network, rules, value_types
+from policy import (
+    conditions,
+    directory_rules,
+    disposable,
+    domains,
+    list_tables,
+    loader,
+    network,
+    outside,
+    rules,
+    value_types,
+)
 from policy.catalogue import MAX_MESSAGE_CHARS
 from policy.checks_by_key import CHECK_KEYS
+from policy.list_kinds import KINDS
 from policy.normalize import STEPS
 from policy.schema import REQUEST_TYPES
+from secret_sources.secret_manager import VERSION_NAME
 
 OUTPUT = Path(__file__).resolve().parent.parent / "policies" / "policy.schema.json"
 Schema = dict[str, Any]
@@ -40,6 +54,34 @@ _LOCALE_TABLE: Schema = {
     "propertyNames": _REASON,
     "additionalProperties": _MESSAGE,
 }
+_LIST_NAME: Schema = {"type": "string", "pattern": f"^{outside.NAME.pattern}$"}
+_BOOLEAN: Schema = {"type": "boolean"}
+# `{ list = "NAME" }` wherever a rule takes a literal list; in a condition, without fail_open.
+_LIST_REF: Schema = {
+    "type": "object",
+    "properties": {"list": _LIST_NAME, "fail_open": _BOOLEAN},
+    "required": ["list"],
+    "additionalProperties": False,
+    "description": "a list of [lists], read from outside the policy",
+}
+_CONDITION_LIST_REF: Schema = {
+    "type": "object",
+    "properties": {"list": _LIST_NAME},
+    "required": ["list"],
+    "additionalProperties": False,
+}
+_STRINGS_OR_LIST: Schema = {"oneOf": [_STRINGS, _LIST_REF]}
+_SECRET_VERSION: Schema = {"type": "string", "pattern": f"^{VERSION_NAME.pattern}$"}
+_SECONDS: Schema = {"type": "number", "minimum": 0}
+_STATUSES: Schema = {
+    "type": "array",
+    "items": {
+        "type": "integer",
+        "minimum": 200,
+        "maximum": 499,
+        "not": {"minimum": 300, "maximum": 399},
+    },
+}
 
 # The shape of each key, by name; each table below takes its keys from the loader.
 ATTRIBUTE_KEYS: dict[str, Schema] = {
@@ -55,7 +97,12 @@ ATTRIBUTE_KEYS: dict[str, Schema] = {
     "min_length": _COUNT,
     "max_length": _COUNT,
     "pattern": {"type": "string", "minLength": 1},
-    "one_of": {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
+    "one_of": {
+        "oneOf": [
+            {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
+            _LIST_REF,
+        ]
+    },
     "equals": {"type": "boolean"},
     "min": {"type": "number"},
     "max": {"type": "number"},
@@ -64,10 +111,14 @@ ATTRIBUTE_KEYS: dict[str, Schema] = {
     "unique": {"type": "boolean"},
 }
 TABLE_KEYS: dict[str, dict[str, Schema]] = {
-    "domains": {"allowed": _STRINGS, "blocked": _STRINGS, "shadow": {"type": "boolean"}},
+    "domains": {
+        "allowed": _STRINGS_OR_LIST,
+        "blocked": _STRINGS_OR_LIST,
+        "shadow": {"type": "boolean"},
+    },
     "network": {
-        "allowed": _STRINGS,
-        "blocked": _STRINGS,
+        "allowed": _STRINGS_OR_LIST,
+        "blocked": _STRINGS_OR_LIST,
         "attribute": _NAME,
         "reason": _REASON,
         "shadow": {"type": "boolean"},
@@ -75,7 +126,7 @@ TABLE_KEYS: dict[str, dict[str, Schema]] = {
     },
     "disposable_domains": {
         "deny": {"type": "boolean"},
-        "allowed": _STRINGS,
+        "allowed": _STRINGS_OR_LIST,
         "reason": _REASON,
         "shadow": {"type": "boolean"},
         "when": _CONDITION,
@@ -85,6 +136,63 @@ LOADER_TABLE_KEYS = {
     "domains": domains.KEYS,
     "network": network.KEYS,
     "disposable_domains": disposable.KEYS,
+}
+LIST_KEYS: dict[str, Schema] = {
+    "source": {"type": "string", "pattern": "^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]/.+$"},
+    "secret": _SECRET_VERSION,
+    "kind": {"enum": list(KINDS)},
+    "csv_column": {"type": "string", "minLength": 1},
+    "max_bytes": {"type": "integer", "minimum": 1, "maximum": list_tables.MAX_LIST_BYTES},
+    "max_shrink": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    "refresh_seconds": {
+        "type": "number",
+        "minimum": list_tables.MIN_REFRESH_SECONDS,
+        "maximum": list_tables.MAX_REFRESH_SECONDS,
+    },
+    "fail_open": {
+        "type": "boolean",
+        "description": "a rule using the list allows (logged) while it was never read",
+    },
+}
+DIRECTORY_KEYS: dict[str, Schema] = {
+    "url": {"type": "string", "pattern": "^https://"},
+    "body": {"description": "a JSON body template: its strings may hold {attribute}"},
+    "method": {"enum": ["GET", "POST"]},
+    "on": {**_REQUEST_TYPES, "minItems": 1},
+    "when": _CONDITION,
+    "attribute": _NAME,
+    "record": {"type": "string"},
+    "match": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "attribute": _NAME, "ignore_case": _BOOLEAN},
+            "required": ["path", "attribute"],
+            "additionalProperties": False,
+        },
+    },
+    "copy": {"type": "object", "propertyNames": _NAME, "additionalProperties": {"type": "string"}},
+    "found_statuses": {**_STATUSES, "minItems": 1},
+    "not_found_statuses": _STATUSES,
+    "timeout_seconds": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": MAX_TIMEOUT_SECONDS,
+    },
+    "ttl_seconds": _SECONDS,
+    "negative_ttl_seconds": _SECONDS,
+    "failures_to_open": {"type": "integer", "minimum": 1},
+    "open_seconds": {"type": "number", "exclusiveMinimum": 0},
+    "fail_open": _BOOLEAN,
+    "bearer_secret": _SECRET_VERSION,
+    "api_key_secret": _SECRET_VERSION,
+    "api_key_header": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+    "id_token_audience": {"type": "string", "pattern": "^https://"},
+    "ca_bundle": {"type": "string", "minLength": 1},
+    "mismatch_reason": _REASON,
+    "not_found_reason": _REASON,
+    "unavailable_reason": _REASON,
+    "shadow": _BOOLEAN,
 }
 
 
@@ -108,10 +216,21 @@ def _condition() -> Schema:
             {"request_type": {"oneOf": [_REQUEST_TYPE, {**_REQUEST_TYPES, "minItems": 1}]}},
             ["request_type"],
         ),
-        "email_domain": _object({"email_domain": {**_STRINGS, "minItems": 1}}, ["email_domain"]),
+        "email_domain": _object(
+            {"email_domain": {"oneOf": [{**_STRINGS, "minItems": 1}, _CONDITION_LIST_REF]}},
+            ["email_domain"],
+        ),
         "equals": _object({"attribute": _NAME, "equals": _SCALAR}, ["attribute", "equals"]),
         "in": _object(
-            {"attribute": _NAME, "in": {"type": "array", "minItems": 1, "items": _SCALAR}},
+            {
+                "attribute": _NAME,
+                "in": {
+                    "oneOf": [
+                        {"type": "array", "minItems": 1, "items": _SCALAR},
+                        _CONDITION_LIST_REF,
+                    ]
+                },
+            },
             ["attribute", "in"],
         ),
         "all": _object({"all": {"type": "array", "minItems": 1, "items": _CONDITION}}, ["all"]),
@@ -182,6 +301,21 @@ def schema() -> Schema:
             "type": "object",
             "propertyNames": _NAME,
             "additionalProperties": _object({"from": _NAME, "on": on}, ["from", "on"]),
+        },
+        "lists": {
+            "type": "object",
+            "propertyNames": _LIST_NAME,
+            "additionalProperties": {
+                **_object(_keys(list_tables.LIST_KEYS, LIST_KEYS), ["kind"]),
+                "oneOf": [{"required": ["source"]}, {"required": ["secret"]}],
+            },
+        },
+        "directory": {
+            "type": "object",
+            "propertyNames": _LIST_NAME,
+            "additionalProperties": _object(
+                _keys(directory_rules.KEYS, DIRECTORY_KEYS), ["url", "on"]
+            ),
         },
         "messages": {
             "type": "object",

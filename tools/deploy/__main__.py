@@ -19,12 +19,14 @@ from tools.deploy.checks import HMAC_REFUSED, check
 from tools.deploy.cloud_function import function_step
 from tools.deploy.function_checks import check_policy_path, configuration_step
 from tools.deploy.function_env import BASIC_CREDENTIALS, JWKS, function_env, stored_secrets
+from tools.deploy.monitoring_step import monitoring_options, monitoring_step
 from tools.deploy.okta_access import okta_access
 from tools.deploy.okta_api import OktaApi
 from tools.deploy.okta_hook import HookStep
 from tools.deploy.okta_token import load_signing_key
 from tools.deploy.options import parse
 from tools.deploy.output import PROG, CommandFailed, Refused, error, say
+from tools.deploy.outside_access import outside_access_step
 from tools.deploy.project import project_step
 from tools.deploy.public_access import check_support, public_access_step
 from tools.deploy.runner import Runner
@@ -66,6 +68,8 @@ def deploy(argv: Sequence[str], env: dict[str, str], started_in: Path) -> int:
         print(USAGE, end="")
         return 0
     o = check(given)
+    if not o.no_monitoring:
+        monitoring_options(o)  # refused now rather than after the function is deployed
     for form in ("", "_SECRET", "_FILE"):
         if env.get(f"{HMAC_SETTING}{form}"):
             raise Refused(f"{HMAC_SETTING}{form} is set: {HMAC_REFUSED}")
@@ -105,11 +109,13 @@ def deploy(argv: Sequence[str], env: dict[str, str], started_in: Path) -> int:
         changed = secrets_step(
             o, runner, {name: (secret, values[name]) for name, secret in secret_ids.items()}
         )
+        outside_access_step(o, runner, configuration.policy)
         env_file = Path(work) / "env.yaml"
         env_file.touch(mode=0o600)
         env_file.write_text(configuration.env_text)
         deployed = function_step(o, runner, env_file, configuration.env_text, upload)
         public_access_step(o, runner)
+        monitoring_step(o, runner, Path(work))
         scopes = okta_token.HOOK_SCOPES + (okta_token.POLICY_SCOPES if o.okta_policy else ())
         api = OktaApi(okta, runner, Path(work), signing_key, scopes) if okta else None
         HookStep(o, runner, secrets, basic_secret or "", configuration.policy).run(

@@ -13,6 +13,7 @@ from auth.basic import CredentialsFormatError, credential_lines
 from core.logs import LOGGER_NAME
 from policy.loader import Policy
 from policy.summary import describe
+from service.outside import check_outside
 from service.settings import ConfigError, Settings
 from tools.deploy.function_env import JWKS, env_file_text
 from tools.deploy.options import Options
@@ -44,6 +45,10 @@ def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]
     env_file = env_file_text(env)
     settings = check_settings(env)
     policy = load_checked_policy(settings)
+    try:
+        check_outside(policy, settings)
+    except ConfigError as e:
+        raise Refused(f"the policy {REFUSED}: {e}") from None
     say(f"policy {o.policy}: valid")
     for line in describe(policy)[1:]:
         say(f"    {line}")

@@ -43,6 +43,8 @@ def function_env(options: Options, secret_ids: Mapping[str, str]) -> dict[str, s
         env[f"{setting}_SECRET"] = secret_version(o.project, secret)
     if o.secret_refresh_seconds:
         env["OKTA_HOOK_SECRET_REFRESH_SECONDS"] = o.secret_refresh_seconds
+    if o.debug_context:
+        env["OKTA_HOOK_DEBUG_CONTEXT"] = "true"
     if o.auth != "basic":
         env["OKTA_HOOK_ISSUER"] = o.issuer
         env["OKTA_HOOK_AUDIENCE"] = o.audience

@@ -22,6 +22,12 @@ def _switch(env: str | None) -> Any:
     return field(default=False, metadata={"env": env, "switch": True})
 
 
+def _repeated(env: str) -> Any:
+    """An option given as often as needed; its environment variable holds a comma-separated
+    list."""
+    return field(default=(), metadata={"env": env, "repeat": True})
+
+
 @dataclass(frozen=True)
 class Options:
     """Every option as given (`--name-like-this`); after `checks.check`, completed too."""
@@ -59,6 +65,10 @@ class Options:
     okta_api_client_id: str = _value("OKTA_API_CLIENT_ID")
     okta_api_private_key_file: str = _value("OKTA_API_PRIVATE_KEY_FILE")
     okta_api_key_id: str = _value("OKTA_API_KEY_ID")
+    notification_channel: tuple[str, ...] = _repeated("DEPLOY_NOTIFICATION_CHANNELS")
+    no_requests_hours: str = _value("DEPLOY_NO_REQUESTS_HOURS")
+    no_monitoring: bool = _switch("DEPLOY_NO_MONITORING")
+    debug_context: bool = _switch("DEPLOY_DEBUG_CONTEXT")
     create_okta_hook: bool = _switch("DEPLOY_CREATE_OKTA_HOOK")
     force_okta_update: bool = _switch(None)
     skip_okta_verify: bool = _switch("DEPLOY_SKIP_OKTA_VERIFY")
@@ -111,6 +121,9 @@ def parse(argv: Sequence[str], env: Mapping[str, str]) -> Options | None:
         value = getattr(given, f.name)
         if f.metadata.get("switch"):
             values[f.name] = value or values.get(f.name, False)
+        elif f.metadata.get("repeat"):
+            raw = value if value is not None else (env.get(f.metadata["env"]) or "").split(",")
+            values[f.name] = tuple(item.strip() for item in raw if item.strip())
         elif value is not None:
             values[f.name] = value
         else:
@@ -136,6 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(Options):
         if f.metadata.get("switch"):
             parser.add_argument(flag(f.name), action="store_true")
+        elif f.metadata.get("repeat"):
+            parser.add_argument(flag(f.name), dest=f.name, action="append", default=None)
         else:
             parser.add_argument(flag(f.name), dest=f.name, default=None)
     return parser

@@ -14,6 +14,8 @@ APIS = (
     "secretmanager.googleapis.com",
     "iam.googleapis.com",
 )
+# For the log-based metrics, alert policies and dashboard deploy creates (unless --no-monitoring).
+MONITORING_APIS = ("logging.googleapis.com", "monitoring.googleapis.com")
 
 
 def project_step(o: Options, runner: Runner, basic_secret: str | None) -> None:
@@ -46,7 +48,8 @@ def project_step(o: Options, runner: Runner, basic_secret: str | None) -> None:
     if not enabled.ok and not runner.plan:
         question = f"does it exist, and may {account} use it?"
         raise Refused(f"cannot list the enabled APIs of {o.project} ({question})")
-    missing = [api for api in APIS if api not in enabled.text().splitlines()]
+    wanted = APIS if o.no_monitoring else (*APIS, *MONITORING_APIS)
+    missing = [api for api in wanted if api not in enabled.text().splitlines()]
     if missing:
         runner.change(["gcloud", "services", "enable", *missing, "--project", o.project])
     else:

@@ -11,8 +11,10 @@ It first checks the configuration with the function's own code (the environment 
 will get, the policy, the secret values), then enables the APIs it needs, creates the function's
 own service account and its secrets when missing, stores secret values in Secret Manager (a new
 version only when the value changed), grants the service account
-roles/secretmanager.secretAccessor on those secrets only, and deploys only when the source or the
-settings changed. A second run with the same inputs changes nothing and says so. Every gcloud and
+roles/secretmanager.secretAccessor on those secrets only, grants it read access to exactly the
+list objects and secrets the policy names, deploys only when the source or the settings
+changed, and creates or updates the log-based metrics, alert policies and dashboard of
+monitoring/. A second run with the same inputs changes nothing and says so. Every gcloud and
 curl command is printed as it runs.
 
 Secret values are read from files or standard input ("-"), never from arguments, and are never
@@ -52,6 +54,12 @@ How the function runs:
                                WORKERS is set to the whole CPUs (at least 1: one process per
                                core, since Python runs one thread at a time) and THREADS to the
                                concurrency divided among them; below 1 CPU, concurrency must be 1.
+                               When the policy's lists need more memory than --memory (their
+                               max_bytes, or their objects' sizes), deploy says so and what to
+                               give (docs/outside_data.md).
+  --debug-context              answers carry a debugContext for Okta's System Log (reason codes,
+                               event id, policy digest and version, latency; never a value):
+                               sets OKTA_HOOK_DEBUG_CONTEXT=true [DEPLOY_DEBUG_CONTEXT=1]
 
 How Okta authenticates (the function refuses every other caller):
   --auth MODE                  basic | oauth-client-secret | oauth-private-key [DEPLOY_AUTH]
@@ -94,6 +102,15 @@ Decisions and secrets:
                                [OKTA_HOOK_ALLOWED_EMAIL_DOMAINS]
   --secret-refresh-seconds N   how often the function re-reads its secrets
                                [OKTA_HOOK_SECRET_REFRESH_SECONDS] (the function's: 300)
+
+Monitoring (log-based metrics, alert policies, a dashboard: monitoring/):
+  --notification-channel NAME  where alerts go: projects/PROJECT/notificationChannels/ID; give
+                               it once per channel [DEPLOY_NOTIFICATION_CHANNELS, comma-separated]
+                               (none: incidents open in the console only)
+  --no-requests-hours N        also alert when no request came for N hours (1 to 23)
+                               [DEPLOY_NO_REQUESTS_HOURS] (no such alert)
+  --no-monitoring              create no metric, alert or dashboard, and enable neither the
+                               logging nor the monitoring API [DEPLOY_NO_MONITORING=1]
 
 Okta:
   --okta-hook-name NAME        name of the inline hook in Okta [DEPLOY_HOOK_NAME]
