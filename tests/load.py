@@ -290,7 +290,6 @@ def load_test(
             **bearer_env(okta),
             "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
             "OKTA_HOOK_POLICY": str(POLICIES / "ssr_and_progressive.toml"),
-            "THREADS": str(min(concurrency, 16)),
             **(extra_env or {}),
         }
         cases = basic_cases() + bearer_cases(okta) + (extra_cases() if extra_cases else [])

@@ -63,13 +63,12 @@ def test_first_run_deploys_gen2_with_the_documented_flags(first_run: Shared) -> 
         "--runtime", "python312", "--source", ".", "--entry-point", "registration_hook",
         "--trigger-http", "--allow-unauthenticated", "--ingress-settings", "all",
         "--service-account", SA_EMAIL, "--timeout", "5s", "--memory", "512Mi", "--cpu", "1",
-        "--concurrency", "8", "--min-instances", "1", "--max-instances", "10", "--clear-secrets",
+        "--concurrency", "80", "--min-instances", "1", "--max-instances", "10", "--clear-secrets",
         "--env-vars-file", flag(argv, "--env-vars-file"), "--update-labels", label, "--quiet",
     ]  # fmt: skip
     assert env_file(cloud) == {
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "WORKERS": "1",
-        "THREADS": "8",
         "OKTA_HOOK_POLICY": "policies/ssr_and_progressive.toml",
         "OKTA_HOOK_BASIC_CREDENTIALS_SECRET": SECRET_REFERENCE,
     }
@@ -162,10 +161,11 @@ def test_a_relative_secret_path_is_read_from_where_deploy_was_started(cloud: Fak
     assert cloud.state()["secrets"][BASIC_SECRET]["versions"] == ["okta:relative-pw-T5"]
 
 
-def test_workers_and_threads_follow_cpu_and_concurrency(cloud: FakeCloud) -> None:
+def test_workers_follow_cpu_and_concurrency_is_cloud_run_s(cloud: FakeCloud) -> None:
     ok(cloud.deploy_basic("--cpu", "2", "--memory", "1Gi", "--concurrency", "10"))
     env = env_file(cloud)
-    assert (env["WORKERS"], env["THREADS"]) == ("2", "5")
+    # One worker (an event loop) per CPU; uvicorn workers have no threads to set.
+    assert env["WORKERS"] == "2" and "THREADS" not in env
     argv = deploy_argv(cloud)
     assert (flag(argv, "--cpu"), flag(argv, "--concurrency")) == ("2", "10")
 

@@ -82,7 +82,6 @@ def test_oauth_client_secret_sets_the_token_checks_and_no_secret(cloud: FakeClou
     assert env_file(cloud) == {
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "WORKERS": "1",
-        "THREADS": "8",
         "OKTA_HOOK_POLICY": "policies/ssr_and_progressive.toml",
         "OKTA_HOOK_ISSUER": ISSUER,
         "OKTA_HOOK_AUDIENCE": "api://default",

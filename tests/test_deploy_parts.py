@@ -95,8 +95,8 @@ def test_the_defaults_complete_what_was_not_given() -> None:
     # The service account id is the function name's first thirty characters, but a last hyphen.
     assert checked.service_account == "okta-registration-hook-staged"
     assert checked.okta_hook_name == "okta-registration-hook-staged-eu"
-    assert (checked.workers, checked.threads) == (1, 8)
-    assert dataclasses.replace(checked, cpu="4", concurrency="10").threads == 3
+    assert (checked.workers, checked.concurrency) == (1, "80")
+    assert dataclasses.replace(checked, cpu="4").workers == 4
 
 
 # --- the env-vars file ---------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]
     say(f"auth {o.auth}: settings complete")
     say(
         f"instances: {o.min_instances} to {o.max_instances}, {o.cpu} CPU, {o.memory}, "
-        f"concurrency {o.concurrency} (WORKERS={o.workers} THREADS={o.threads}), "
+        f"concurrency {o.concurrency} (WORKERS={o.workers}), "
         f"timeout {o.timeout}s"
     )
     return Configuration(env_file, policy)

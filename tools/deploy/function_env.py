@@ -34,7 +34,6 @@ def function_env(options: Options, secret_ids: Mapping[str, str]) -> dict[str, s
     env = {
         "GOOGLE_CLOUD_PROJECT": o.project,
         "WORKERS": str(o.workers),
-        "THREADS": str(o.threads),
         "OKTA_HOOK_POLICY": o.policy,
     }
     if o.allowed_email_domains:

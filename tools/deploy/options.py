@@ -42,7 +42,7 @@ class Options:
     max_instances: str = _value("DEPLOY_MAX_INSTANCES", "10")
     memory: str = _value("DEPLOY_MEMORY", "512Mi")
     cpu: str = _value("DEPLOY_CPU", "1")
-    concurrency: str = _value("DEPLOY_CONCURRENCY", "8")
+    concurrency: str = _value("DEPLOY_CONCURRENCY", "80")
     timeout: str = _value("DEPLOY_TIMEOUT", "5")
     auth: str = _value("DEPLOY_AUTH", "basic")
     basic_credentials_file: str = _value("DEPLOY_BASIC_CREDENTIALS_FILE")
@@ -84,11 +84,6 @@ class Options:
     def workers(self) -> int:
         """One process per whole CPU, at least one: Python runs one thread at a time."""
         return max(1, int(self.cpu.split(".")[0]))
-
-    @property
-    def threads(self) -> int:
-        """The concurrency shared among the workers."""
-        return -(-int(self.concurrency) // self.workers)
 
 
 def flag(name: str) -> str:

@@ -49,11 +49,12 @@ How the function runs:
   --max-instances N            upper bound on instances [DEPLOY_MAX_INSTANCES] (10)
   --memory SIZE                memory per instance, e.g. 512Mi, 1Gi [DEPLOY_MEMORY] (512Mi)
   --cpu N                      CPUs per instance, e.g. 1, 2, 0.5 [DEPLOY_CPU] (1)
-  --concurrency N              requests served at once by one instance [DEPLOY_CONCURRENCY] (8)
+  --concurrency N              requests served at once by one instance [DEPLOY_CONCURRENCY] (80:
+                               measured in bench/RESULTS.md, see docs/deploy.md)
   --timeout SECONDS            request timeout; Okta gives up after 3 s [DEPLOY_TIMEOUT] (5)
-                               WORKERS is set to the whole CPUs (at least 1: one process per
-                               core, since Python runs one thread at a time) and THREADS to the
-                               concurrency divided among them; below 1 CPU, concurrency must be 1.
+                               WORKERS is set to the whole CPUs (at least 1): one process, with
+                               its own event loop, per core, since Python runs one thread at a
+                               time; below 1 CPU, concurrency must be 1.
                                When the policy's lists need more memory than --memory (their
                                max_bytes, or their objects' sizes), deploy says so and what to
                                give (docs/outside_data.md).
