@@ -24,7 +24,7 @@ from core.errors import Forbidden, Unauthenticated
 from core.loggable import shown
 
 CHALLENGE = 'Bearer realm="okta-registration-hook"'
-INVALID_TOKEN = 'Bearer error="invalid_token"'
+INVALID_TOKEN = 'Bearer error="invalid_token"'  # noqa: S105  a challenge header, no secret
 INVALID = (INVALID_TOKEN,)
 MAX_TOKEN_CHARS = 8192
 REQUIRED_CLAIMS = ["exp", "iss", "aud"]

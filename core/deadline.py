@@ -36,7 +36,7 @@ class Deadline:
 _current: ContextVar[Deadline | None] = ContextVar("okta_hook_deadline", default=None)
 
 
-class within:  # noqa: N801 - used as `with deadline.within(...)`, like a function
+class within:  # lower case: used as `with deadline.within(...)`, like a function
     """Bound every wait in this block (in this thread) by `deadline`. A class rather than a
     generator context manager: it runs on every request."""
 

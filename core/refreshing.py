@@ -47,7 +47,7 @@ def may_wait() -> bool:
     return _may_wait.get()
 
 
-class no_waiting:  # noqa: N801 - used as `with no_waiting():`, like a function
+class no_waiting:  # lower case: used as `with no_waiting():`, like a function
     """In this block, a value that would need a wait raises WouldBlock."""
 
     __slots__ = ("_token",)

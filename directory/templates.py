@@ -87,7 +87,9 @@ class UrlTemplate:
             raise ValueError("the directory URL is not a URL") from None
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError("the directory URL must be https://host/...")
-        if "{" in parts.netloc or "}" in parts.netloc or parts.username or parts.password:
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("the directory URL holds a user or password: a credential is a secret")
+        if "{" in parts.netloc or "}" in parts.netloc:
             raise ValueError("the URL's host is fixed: placeholders go in the path or the query")
         if parts.fragment:
             raise ValueError("the directory URL has a fragment")

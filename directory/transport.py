@@ -166,13 +166,15 @@ class HttpsTransport:
         try:
             if connection is None:
                 connection = self._connect(left)
-                assert connection.sock is not None
-                watch = WATCHDOG.watch(connection.sock, deadline)
-                connection.sock.do_handshake()
+            sock = connection.sock
+            if sock is None:  # closed under us: a kept one gets the one fresh try
+                raise _Stale if kept is not None else CallFailed("connection closed")
+            if kept is None:
+                watch = WATCHDOG.watch(sock, deadline)
+                sock.do_handshake()
             else:
-                assert connection.sock is not None
-                connection.sock.settimeout(left)
-                watch = WATCHDOG.watch(connection.sock, deadline)
+                sock.settimeout(left)
+                watch = WATCHDOG.watch(sock, deadline)
             received = False
             try:
                 connection.request(method, target, body=body, headers=dict(headers))

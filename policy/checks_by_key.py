@@ -96,8 +96,7 @@ def _pattern(value: object, kind: str, items: Any, steps: Any, at: Path) -> tupl
 
 
 def _one_of(value: object, kind: str, items: str | None, steps: Any, at: Path) -> tuple[Any, str]:
-    member = items if kind == "array" else "string"
-    assert member is not None
+    member = items if kind == "array" and items else "string"
     accepts = value_types.SCALAR_TESTS[member]
     if not isinstance(value, list) or not value:
         raise PolicyError(f"{where(at[:-1])} one_of must be a non-empty list", at)
@@ -147,13 +146,16 @@ def _equals(value: object, *_: Any) -> tuple[Any, str]:
     return (lambda v, _f: v is value), f"is {'true' if value else 'false'}"
 
 
+def _infinite(value: int | float) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 def _bound(value: object, kind: str, at: Path) -> int | float:
     good = value_types.is_integer(value) if kind == "integer" else value_types.is_number(value)
-    if not good or isinstance(value, float) and not math.isfinite(value):
-        wanted = "an integer" if kind == "integer" else "a number"
-        raise PolicyError(f"{where(at[:-1])} {at[-1]} must be {wanted}", at)
-    assert isinstance(value, int | float)
-    return value
+    if good and isinstance(value, int | float) and not _infinite(value):
+        return value
+    wanted = "an integer" if kind == "integer" else "a number"
+    raise PolicyError(f"{where(at[:-1])} {at[-1]} must be {wanted}", at)
 
 
 def _min(value: object, kind: str, items: Any, steps: Any, at: Path) -> tuple[Any, str]:

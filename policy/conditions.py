@@ -37,7 +37,16 @@ class Facts:
     submitted ones, normalised, then on a progressive request the current profile); and what
     rules read from outside the policy (lists, the directory), with what came of it."""
 
-    __slots__ = ("_domain", "_last", "current", "outcomes", "outside", "request_type", "values")
+    __slots__ = (
+        "_domain",
+        "_domain_known",
+        "_last",
+        "current",
+        "outcomes",
+        "outside",
+        "request_type",
+        "values",
+    )
 
     def __init__(
         self,
@@ -53,7 +62,8 @@ class Facts:
         # (rule, outcome code) of each list or directory rule that did something worth a log
         # line: `lists.partners` failing open, `directory.hr` directory_found. Never a value.
         self.outcomes: list[tuple[str, str]] = []
-        self._domain: str | None | bool = False  # False: not worked out yet
+        self._domain: str | None = None
+        self._domain_known = False
         self._last: tuple[str, str | None] | None = None
 
     def members(self, ref: ListRef) -> Members | None:
@@ -87,10 +97,10 @@ class Facts:
 
     @property
     def email_domain(self) -> str | None:
-        if self._domain is False:
+        if not self._domain_known:
             value = self.get(EMAIL)
             self._domain = self.domain_of(value) if isinstance(value, str) else None
-        assert self._domain is not True
+            self._domain_known = True
         return self._domain
 
 

@@ -155,12 +155,11 @@ def _items(table: dict[str, Any], kind: str, path: Path) -> str | None:
     if kind != "array":
         return None
     items = table.get("items")
-    if items not in value_types.ITEM_TYPES:
+    if not isinstance(items, str) or items not in value_types.ITEM_TYPES:
         raise PolicyError(
             f"{where(path)} an array needs items = one of {', '.join(value_types.ITEM_TYPES)}",
             (*path, "items" if "items" in table else "type"),
         )
-    assert isinstance(items, str)
     return items
 
 

@@ -52,7 +52,8 @@ def accepts(kind: str, items: str | None) -> Callable[[object], bool]:
     """The test that a (normalised) value is of this type."""
     if kind != "array":
         return SCALAR_TESTS[kind]
-    assert items is not None
+    if items is None:
+        raise ValueError("an array type names the type of its items")
     # The exact types a member may have (bool is not int here: type(True) is bool).
     member_types: dict[str, frozenset[type]] = {
         "string": frozenset({str}),

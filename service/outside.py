@@ -134,5 +134,6 @@ def _auth(rule: DirectoryRule, settings: Settings, clock: Clock) -> Auth | None:
     secret = SecretSetting(label, source, settings.secret_refresh_seconds, clock).reading(Secret)
     if auth.bearer_secret is not None:
         return bearer_token(secret)
-    assert auth.api_key_header is not None  # the loader requires it with api_key_secret
+    if auth.api_key_header is None:  # the loader requires it with api_key_secret
+        raise ValueError(f"directory {rule.name}: api_key_secret without api_key_header")
     return api_key(auth.api_key_header, secret)

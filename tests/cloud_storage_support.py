@@ -118,7 +118,7 @@ def metadata(bucket: str, name: str, generation: int, data: bytes) -> dict[str, 
         "metageneration": "1",
         "contentType": "text/plain",
         "size": str(len(data)),
-        "md5Hash": base64.b64encode(hashlib.md5(data).digest()).decode(),  # noqa: S324
+        "md5Hash": base64.b64encode(hashlib.md5(data).digest()).decode(),  # noqa: S324  the API's field
         "crc32c": base64.b64encode(crc).decode(),
         "etag": base64.b64encode(f"etag-{generation}".encode()).decode(),
         "updated": "2026-11-28T08:00:00.000Z",

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 # Run as a script by a bare interpreter: the checkout's root makes `tests` importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.okta_schema_check import problems  # noqa: E402
+from tests.okta_schema_check import problems
 
 VALUE_FLAGS = {
     "--request", "--header", "--data-binary", "--output", "--write-out", "--config",

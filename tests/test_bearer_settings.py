@@ -26,7 +26,8 @@ def test_defaults() -> None:
     assert bearer is not None
     assert (bearer.issuer, bearer.audience, bearer.scopes) == (ISSUER, "api://default", (SCOPE,))
     assert (bearer.client_ids, bearer.leeway_seconds, bearer.jwks_uri) == (None, 30, None)
-    assert bearer.pinned_jwks is None and bearer.hmac_secret is None
+    assert bearer.pinned_jwks is None
+    assert bearer.hmac_secret is None
 
 
 def test_every_setting_is_read() -> None:
@@ -162,7 +163,8 @@ def test_issuer_need_not_be_a_url_when_keys_are_given() -> None:
     for keys in ({"OKTA_HOOK_JWKS": "{}"}, {"OKTA_HOOK_JWT_HMAC_SECRET": "s" * 40}):
         env = {"OKTA_HOOK_ISSUER": "urn:gateway:hooks", "OKTA_HOOK_SCOPES": SCOPE, **keys}
         bearer = Settings.from_env(env).bearer
-        assert bearer is not None and bearer.issuer == "urn:gateway:hooks"
+        assert bearer is not None
+        assert bearer.issuer == "urn:gateway:hooks"
 
 
 def test_a_bad_combination_refuses_every_request(
@@ -179,7 +181,8 @@ def test_no_authentication_names_both_ways_to_configure_it(
 ) -> None:
     assert post(make_client(), sample("progressive")).status_code == 503
     out = capsys.readouterr().out
-    assert "OKTA_HOOK_BASIC_CREDENTIALS" in out and "OKTA_HOOK_ISSUER and OKTA_HOOK_SCOPES" in out
+    assert "OKTA_HOOK_BASIC_CREDENTIALS" in out
+    assert "OKTA_HOOK_ISSUER and OKTA_HOOK_SCOPES" in out
 
 
 def test_basic_and_bearer_together(make_client: MakeClient, okta: KeyServer) -> None:
@@ -210,4 +213,5 @@ def test_unlisted_clients_are_accepted_with_a_warning_at_cold_start(
         assert post(client, sample("progressive"), f"Bearer {token}").status_code == 200
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     warnings = [line for line in lines if "OKTA_HOOK_CLIENT_IDS is not set" in line["message"]]
-    assert len(warnings) == 1 and warnings[0]["severity"] == "WARNING"
+    assert len(warnings) == 1
+    assert warnings[0]["severity"] == "WARNING"

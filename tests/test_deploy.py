@@ -165,7 +165,8 @@ def test_workers_follow_cpu_and_concurrency_is_cloud_run_s(cloud: FakeCloud) -> 
     ok(cloud.deploy_basic("--cpu", "2", "--memory", "1Gi", "--concurrency", "10"))
     env = env_file(cloud)
     # One worker (an event loop) per CPU; uvicorn workers have no threads to set.
-    assert env["WORKERS"] == "2" and "THREADS" not in env
+    assert env["WORKERS"] == "2"
+    assert "THREADS" not in env
     argv = deploy_argv(cloud)
     assert (flag(argv, "--cpu"), flag(argv, "--concurrency")) == ("2", "10")
 
@@ -208,7 +209,8 @@ def test_the_invoker_check_can_be_turned_off_instead_of_granting_all_users(
 ) -> None:
     run = ok(cloud.deploy_basic("--public-access", "no-invoker-iam-check"))
     argv = deploy_argv(cloud)
-    assert "--no-allow-unauthenticated" in argv and "--allow-unauthenticated" not in argv
+    assert "--no-allow-unauthenticated" in argv
+    assert "--allow-unauthenticated" not in argv
     hook, _ = apart(changing(cloud.commands()))  # monitoring/'s come after
     assert hook[-1] == [
         "run", "services", "update", FUNCTION, "--region", REGION, "--project", PROJECT,
@@ -246,7 +248,8 @@ def test_help_documents_every_option_and_environment_variable() -> None:
     options = {option_flag(f.name) for f in dataclasses.fields(Options)} | {"--help"}
     variables = set(environment_variables().values())
     variables |= {"PYTHON", "OKTA_ORG_URL", "OKTA_API_TOKEN"}
-    assert len(options) > 30 and len(variables) > 25
+    assert len(options) > 30
+    assert len(variables) > 25
     for word in sorted(options | variables):
         assert re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", done.stdout), word
 

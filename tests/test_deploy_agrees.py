@@ -131,7 +131,8 @@ def test_the_environment_deploy_writes_is_the_one_the_function_reads() -> None:
         45,
     )
     basic = Settings.from_env(deploy_env())
-    assert basic.basic_credentials is not None and basic.bearer is None
+    assert basic.basic_credentials is not None
+    assert basic.bearer is None
 
 
 # --- a pinned JWKS -----------------------------------------------------------------------------

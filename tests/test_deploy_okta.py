@@ -376,11 +376,13 @@ def test_a_service_app_signs_in_with_its_private_key(cloud: FakeCloud, key_forma
     assert header["alg"] == "RS256"
     assert header.get("kid") == ("deploy-key-1" if key_format == "jwk" else None)
     assert claims["iss"] == claims["sub"] == SERVICE_APP
-    assert 0 < claims["exp"] - claims["iat"] <= 300 and claims["jti"]
+    assert 0 < claims["exp"] - claims["iat"] <= 300
+    assert claims["jti"]
     calls = cloud.curl_calls()
     token = calls[0]
     assert okta_calls(cloud)[0] == "POST /oauth2/v1/token"
-    assert token["config"] == "" and "--config" not in token["argv"]
+    assert token["config"] == ""
+    assert "--config" not in token["argv"]
     form = dict(p.split("=", 1) for p in token["body"].split("&"))
     assert form["grant_type"] == "client_credentials"
     assert form["scope"] == "okta.inlineHooks.manage+okta.policies.manage"

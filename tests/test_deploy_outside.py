@@ -212,7 +212,8 @@ def test_read_access_to_exactly_the_named_object_and_secret_before_the_function(
     ]
     assert grants == [OBJECT_GRANT, SECRET_GRANT]
     deploy = next(i for i, c in enumerate(hook) if c[:2] == ["functions", "deploy"])
-    assert hook.index(OBJECT_GRANT) < deploy and hook.index(SECRET_GRANT) < deploy
+    assert hook.index(OBJECT_GRANT) < deploy
+    assert hook.index(SECRET_GRANT) < deploy
     state = cloud.state()
     assert state["buckets"]["acme-hook-lists"]["bindings"] == [
         {

@@ -36,9 +36,11 @@ def test_an_option_wins_over_its_environment_variable_which_wins_over_the_defaul
 )
 def test_a_switch_in_the_environment(value: str, on: bool) -> None:
     options = parse([], {"DEPLOY_DRY_RUN": value})
-    assert options is not None and options.dry_run is on
+    assert options is not None
+    assert options.dry_run is on
     options = parse(["--dry-run"], {"DEPLOY_DRY_RUN": value})
-    assert options is not None and options.dry_run
+    assert options is not None
+    assert options.dry_run
 
 
 @pytest.mark.parametrize(
@@ -78,14 +80,17 @@ def test_every_option_is_parsed_into_its_field() -> None:
     for field in dataclasses.fields(Options):
         if field.type == "bool":
             options = parse([flag(field.name)], {})
-            assert options is not None and getattr(options, field.name) is True
+            assert options is not None
+            assert getattr(options, field.name) is True
         elif field.metadata.get("repeat"):
             given = [flag(field.name), "one", flag(field.name), "two"]
             options = parse(given, {})
-            assert options is not None and getattr(options, field.name) == ("one", "two")
+            assert options is not None
+            assert getattr(options, field.name) == ("one", "two")
         else:
             options = parse([flag(field.name), "given value"], {})
-            assert options is not None and getattr(options, field.name) == "given value"
+            assert options is not None
+            assert getattr(options, field.name) == "given value"
 
 
 def test_the_defaults_complete_what_was_not_given() -> None:
@@ -134,7 +139,8 @@ def test_a_failed_change_stops_with_its_status_and_is_not_counted() -> None:
         runner.change(argv)
     assert failed.value.status == 3
     done = runner.change(argv, must=False)
-    assert done is not None and done.status == 3
+    assert done is not None
+    assert done.status == 3
     assert runner.changes == 0
 
 
@@ -146,9 +152,11 @@ def test_stdin_and_descriptor_3_reach_the_command_and_never_its_arguments(
     done = runner.change(
         [sys.executable, "-c", program], stdin=b"config-Zt4", body=b"body-Qm8", capture=True
     )
-    assert done is not None and done.text() == "config-Zt4|body-Qm8"
+    assert done is not None
+    assert done.text() == "config-Zt4|body-Qm8"
     printed = capsys.readouterr().out
-    assert "config-Zt4" not in printed and "body-Qm8" not in printed
+    assert "config-Zt4" not in printed
+    assert "body-Qm8" not in printed
 
 
 def test_a_command_that_hangs_is_given_up(capsys: pytest.CaptureFixture[str]) -> None:

@@ -189,7 +189,8 @@ def test_plan_with_basic_and_an_api_token_shows_no_secret(
         "--create-okta-hook", OKTA_API_TOKEN=OKTA_TOKEN, **env,
     )  # fmt: skip
     assert run.returncode == 0, run.output
-    assert "[plan] curl " in run.stdout and f"{shown}/api/v1/inlineHooks" in run.stdout
+    assert "[plan] curl " in run.stdout
+    assert f"{shown}/api/v1/inlineHooks" in run.stdout
     assert "signed in with: API token (OKTA_API_TOKEN)" in run.stdout
     body = printed_json(run.stdout, "body (read by curl from file descriptor 3")
     assert body["channel"]["config"]["authScheme"]["value"].startswith("<set in Okta")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -46,23 +47,24 @@ def test_the_url_template_parts() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reason"),
     [
-        "http://hr.example/{a}",
-        "https://{host}.example/",
-        "https://hr.example:{port}/",
-        "https://user:pw@hr.example/",
-        "https:///path",
-        "https://hr.example/{a",
-        "https://hr.example/a}",
-        "https://hr.example/{1a}",
-        "https://hr.example/#{a}",
-        "https://hr.example:99999/",
-        "ftp://hr.example/",
+        ("http://hr.example/{a}", "must be https://host/"),
+        ("https://{host}.example/", "host is fixed"),
+        ("https://hr.example:{port}/", "not a URL"),
+        ("https://user:pw@hr.example/", "user or password"),
+        ("https://user@hr.example/", "user or password"),
+        ("https:///path", "must be https://host/"),
+        ("https://hr.example/{a", "brace that is not a {name} placeholder"),
+        ("https://hr.example/a}", "brace that is not a {name} placeholder"),
+        ("https://hr.example/{1a}", "brace that is not a {name} placeholder"),
+        ("https://hr.example/#{a}", "has a fragment"),
+        ("https://hr.example:99999/", "not a URL"),
+        ("ftp://hr.example/", "must be https://host/"),
     ],
 )
-def test_url_templates_refused(text: str) -> None:
-    with pytest.raises(ValueError):
+def test_url_templates_refused(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(reason)):
         UrlTemplate(text)
 
 
@@ -202,7 +204,8 @@ def test_the_cache_expires_and_drops_the_least_recently_used() -> None:
     cache.put("c", 3, 20)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
     clock.advance(10)
-    assert cache.get("a") is None and cache.get("c") == 3
+    assert cache.get("a") is None
+    assert cache.get("c") == 3
     cache.put("d", 4, 0)  # a TTL of 0: not cached
     assert cache.get("d") is None
     none: AnswerCache[str, int] = AnswerCache(0, clock)
@@ -214,20 +217,24 @@ def test_the_breaker_on_the_manual_clock() -> None:
     clock = ManualClock()
     breaker = Breaker("hr", 2, 30.0, clock)
     breaker.failed()
-    assert breaker.admit() and not breaker.is_open()
+    assert breaker.admit()
+    assert not breaker.is_open()
     breaker.failed()
-    assert breaker.is_open() and not breaker.admit()
+    assert breaker.is_open()
+    assert not breaker.admit()  # one probe at a time
     clock.advance(29.9)
     assert not breaker.admit()
     clock.advance(0.1)
     assert breaker.admit()  # the probe
-    assert not breaker.admit() and breaker.is_open()  # one probe at a time
+    assert not breaker.admit()
+    assert breaker.is_open()
     breaker.failed()
     assert not breaker.admit()
     clock.advance(30)
     assert breaker.admit()
     breaker.succeeded()
-    assert breaker.admit() and not breaker.is_open()
+    assert breaker.admit()
+    assert not breaker.is_open()
     breaker.failed()  # one failure after closing: the count started again
     assert breaker.admit()
 
@@ -260,7 +267,8 @@ def test_a_google_id_token_is_minted_once_and_again_before_it_expires() -> None:
     wall.advance(1)
     assert auth.headers()["Authorization"] != first
     assert len(minted) == 2
-    assert "Bearer" not in repr(auth) and "eyJ" not in repr(auth)
+    assert "Bearer" not in repr(auth)
+    assert "eyJ" not in repr(auth)
 
 
 def test_an_id_token_that_cannot_be_minted_is_unavailable() -> None:

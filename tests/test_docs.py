@@ -130,7 +130,8 @@ def test_the_policy_check_runs_as_written(command: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "cases:" in done.stdout and "passed" in done.stdout
+    assert "cases:" in done.stdout
+    assert "passed" in done.stdout
 
 
 def test_the_readme_s_plan_runs_as_written(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ VALUE = "rosario.jones" + "@example.com"
 def _raise_chained() -> None:
     empty: dict[str, str] = {}
     try:
-        empty[VALUE]  # noqa: B018
+        empty[VALUE]
     except KeyError as e:
         raise ValueError("bad value " + VALUE) from e
 
@@ -54,7 +54,8 @@ def test_a_context_that_is_suppressed_is_left_out() -> None:
             raise RuntimeError("outer") from None
     except RuntimeError as e:
         text = valueless_traceback(e)
-    assert "KeyError" not in text and "secret-ish" not in text
+    assert "KeyError" not in text
+    assert "secret-ish" not in text
     assert text.endswith("\nRuntimeError")
 
 
@@ -72,12 +73,15 @@ def test_a_config_refusal_and_its_503s_are_reported_under_the_revision(
     assert post(client, sample("ssr")).status_code == 503
     refusal, answer = lines(capsys)
     assert refusal["message"].startswith(f"hook refuses every request: {broken}:2: ")
-    assert reported(refusal) and refusal["serviceContext"] == SERVICE_CONTEXT
+    assert reported(refusal)
+    assert refusal["serviceContext"] == SERVICE_CONTEXT
     assert (refusal["event"], refusal["refusal"], refusal["severity"]) == ("config", True, "ERROR")
     assert refusal["context"]["reportLocation"]["filePath"] == "service/app.py"
     assert refusal["context"]["reportLocation"]["functionName"] == "load_app"
-    assert answer["status"] == 503 and answer["error"] == "unavailable"
-    assert reported(answer) and answer["serviceContext"] == SERVICE_CONTEXT
+    assert answer["status"] == 503
+    assert answer["error"] == "unavailable"
+    assert reported(answer)
+    assert answer["serviceContext"] == SERVICE_CONTEXT
     # Where the 503 was raised: the refusing app's readiness check.
     assert answer["context"]["reportLocation"]["filePath"] == "service/app.py"
     assert answer["context"]["reportLocation"]["functionName"] == "ready"
@@ -95,12 +99,15 @@ def test_a_crash_is_reported_with_its_traceback(
     capsys.readouterr()
     assert post(client, sample("progressive")).status_code == 500
     crash, answer = lines(capsys)
-    assert reported(crash) and crash["serviceContext"] == SERVICE_CONTEXT
+    assert reported(crash)
+    assert crash["serviceContext"] == SERVICE_CONTEXT
     assert crash["message"].startswith("unexpected failure\nTraceback (most recent call last):\n")
-    assert crash["message"].endswith("\nKeyError") and VALUE not in crash["message"]
+    assert crash["message"].endswith("\nKeyError")
+    assert VALUE not in crash["message"]
     assert "context" not in crash  # the traceback says where
     # The crash is reported once: its audit line is not.
-    assert answer["status"] == 500 and not reported(answer)
+    assert answer["status"] == 500
+    assert not reported(answer)
 
 
 def test_ordinary_lines_are_not_reported(

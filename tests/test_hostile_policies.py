@@ -8,7 +8,6 @@ policy files alone, says the policy permits it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ POLICY_NAMES = [*SHIPPED, "blocklist", "backslash_d"]
 
 
 @pytest.fixture(scope="module")
-def hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[Any, Oracle]]]:
+def hooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, Oracle]]:
     folder = tmp_path_factory.mktemp("hostile-policies")
     written: dict[str, tuple[Path, Oracle]] = {}
     for name, text, oracle in (
@@ -51,7 +50,7 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
         path = folder / f"{name}.toml"
         path.write_text(text, encoding="utf-8")
         written[name] = (path, oracle)
-    yield {
+    return {
         name: (hook_client(basic_env(path)), oracle)
         for name, (path, oracle) in {**SHIPPED, **written}.items()
     }

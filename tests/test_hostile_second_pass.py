@@ -236,7 +236,8 @@ def test_a_credentials_line_with_another_separator_is_refused_naming_the_line(
         assert post(client, sample("progressive"), basic(user, password)).status_code == 503
     out = capsys.readouterr().out
     assert "line 2 holds a control character" in out
-    assert "first-half" not in out and "second-half" not in out
+    assert "first-half" not in out
+    assert "second-half" not in out
 
 
 @pytest.mark.parametrize("separator", [*SEPARATORS, "\x00", "\x7f", "\ud800"])
@@ -279,7 +280,8 @@ def test_scopes_split_on_spaces_only() -> None:
         "OKTA_HOOK_SCOPES": "  hooks.a   hooks.b ",
     }
     bearer = Settings.from_env(env).bearer
-    assert bearer is not None and bearer.scopes == ("hooks.a", "hooks.b")
+    assert bearer is not None
+    assert bearer.scopes == ("hooks.a", "hooks.b")
 
 
 def test_a_message_too_long_for_a_deny_is_refused_at_load(tmp_path: Any) -> None:

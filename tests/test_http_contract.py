@@ -126,7 +126,9 @@ def test_unexpected_failure_is_a_json_500_with_traceback_in_log_only(
     log = capsys.readouterr().out
     # The traceback is logged, with its frames and type; the exception's text, which may hold a
     # value from the request, is not.
-    assert "Traceback" in log and "RuntimeError" in log and "handler bug" not in log
+    assert "Traceback" in log
+    assert "RuntimeError" in log
+    assert "handler bug" not in log
 
 
 def test_responses_are_not_cached(client: TestClient) -> None:

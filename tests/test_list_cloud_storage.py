@@ -94,7 +94,8 @@ def test_loaded_at_cold_start_through_the_json_api(
     outside = partners(server, clock)
     assert outside.load()
     members = outside.members()
-    assert "partner.example" in members and "a.subsidiary.example" in members
+    assert "partner.example" in members
+    assert "a.subsidiary.example" in members
     assert "other.example" not in members
     assert server.calls(LOCATION) == (1, 1)
 
@@ -340,7 +341,8 @@ def test_the_conditional_read_and_the_generation_pinned_media(server: CloudStora
     over = CloudStorageObject("l", LOCATION, max_bytes=10, endpoint=server.endpoint).fetch(
         2.0, None
     )
-    assert over is not None and over.raw == NotRead(f"{len(PARTNERS)} bytes, over the limit of 10")
+    assert over is not None
+    assert over.raw == NotRead(f"{len(PARTNERS)} bytes, over the limit of 10")
 
 
 @pytest.mark.parametrize(
@@ -355,12 +357,22 @@ def test_locations(text: str, expected: tuple[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["s3://b/o", "gs://b", "gs://B/o", "gs://ab/o", "gs://b../o", "gs://bucket/", "gs://bucket/a\nb",
-     "gs://bucket/..", "gs://bucket/" + "x" * 1025, "https://storage.googleapis.com/b/o"],
-)  # fmt: skip
-def test_malformed_locations(text: str) -> None:
-    with pytest.raises(ValueError):
+    ("text", "reason"),
+    [
+        ("s3://b/o", "not a gs://bucket/object location"),
+        ("https://storage.googleapis.com/b/o", "not a gs://bucket/object location"),
+        ("gs://b", "the bucket is not a bucket name"),
+        ("gs://B/o", "the bucket is not a bucket name"),
+        ("gs://ab/o", "the bucket is not a bucket name"),
+        ("gs://b../o", "the bucket is not a bucket name"),
+        ("gs://bucket/", "the object name is empty"),
+        ("gs://bucket/a\nb", "control characters"),
+        ("gs://bucket/" + "x" * 1025, "too long"),
+        ("gs://bucket/..", "not one Cloud Storage allows"),
+    ],
+)
+def test_malformed_locations(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         parse_location(text)
 
 
@@ -376,7 +388,8 @@ def test_a_list_in_secret_manager_through_the_secret_source(clock: ManualClock) 
             settings, endpoints=Endpoints(secret_manager=sm.endpoint), clock=clock
         )
         assert outside.load()
-        assert "INVITE-2" in outside.members() and "invite-2" not in outside.members()
+        assert "INVITE-2" in outside.members()
+        assert "invite-2" not in outside.members()
         sm.add_version("invitation-codes", "INVITE-1\nINVITE-2\nINVITE-3\n")
         refreshed(outside, clock)
         assert "INVITE-3" in outside.members()
@@ -388,7 +401,7 @@ def test_a_list_in_secret_manager_through_the_secret_source(clock: ManualClock) 
 
 def test_a_location_that_is_neither_is_refused_without_quoting_it() -> None:
     settings = ListSettings("l", "/secret/path/or/a/value", entries.CODES)
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ValueError, match="neither") as raised:
         OutsideList(settings)
     assert "/secret/path" not in str(raised.value)
 
@@ -415,7 +428,8 @@ def test_the_policy_check_reads_the_same_source_once(server: CloudStorageServer)
     server.fault = "error-403"
     refused = check_list(settings, endpoints=endpoints)
     assert not refused.ok
-    assert refused.problem is not None and ACCOUNT not in refused.problem
+    assert refused.problem is not None
+    assert ACCOUNT not in refused.problem
 
 
 def test_a_rule_that_fails_open_allows_while_no_list_was_ever_read(
@@ -434,4 +448,5 @@ def test_a_rule_that_fails_open_allows_while_no_list_was_ever_read(
     server.put(LOCATION, PARTNERS)
     refreshed(outside, clock, 5)
     members = outside.members_for("partner_domains_allowed", fail_open=True)
-    assert members is not None and "partner.example" in members
+    assert members is not None
+    assert "partner.example" in members

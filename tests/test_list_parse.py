@@ -56,7 +56,8 @@ def test_a_csv_column_by_name() -> None:
     )
     numbers = read_list(data, entries.EMPLOYEE_NUMBERS, Layout("employee_id"))
     assert (len(numbers), numbers.skipped) == (3, 2)
-    assert "E0003" in numbers and "e0003" not in numbers  # employee numbers match exactly
+    assert "E0003" in numbers
+    assert "e0003" not in numbers  # employee numbers match exactly
     emails = read_list(data, entries.EMAIL_ADDRESSES, Layout("email"))
     assert "Jane@Example.COM" in emails
     assert len(emails) == 3

@@ -20,7 +20,8 @@ def test_short_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert report["audit_lines"] == report["answered"]
     assert report["unexpected_log_lines"] == []
     # Every case of the mix was answered, Bearer ones included.
-    assert len(report["outcomes"]) == 15 and min(report["outcomes"].values()) >= 100
+    assert len(report["outcomes"]) == 15
+    assert min(report["outcomes"].values()) >= 100
     # The cold start, then at most one refetch for the unknown kid every 30 s.
     assert report["key_fetches"] <= 1 + 1 + int(report["seconds"] // 30)
     # Flat memory: the worker does not grow with the number of requests served.

@@ -117,5 +117,6 @@ def test_a_line_written_directly_is_the_one_logging_writes(
             lines.append(capsys.readouterr().out)
     assert lines[0] == lines[1]
     entry = json.loads(lines[0])
-    assert entry["severity"] == "ERROR" and entry["eventId"] == "abc"
+    assert entry["severity"] == "ERROR"
+    assert entry["eventId"] == "abc"
     assert entry["@type"].endswith("ReportedErrorEvent")

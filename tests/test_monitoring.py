@@ -48,7 +48,9 @@ def test_a_field_google_does_not_know_is_refused() -> None:
 
 def test_placeholders_are_filled() -> None:
     text = json.dumps([r.body for r in resources(ms.OPTIONS)])
-    assert "${FUNCTION}" not in text and "${PROJECT}" not in text and "${NO_REQUESTS" not in text
+    assert "${FUNCTION}" not in text
+    assert "${PROJECT}" not in text
+    assert "${NO_REQUESTS" not in text
     # Monitoring's own legend variables stay.
     assert "${metric.label.decision}" in text
     policy = ms.rendered("policy")["no-requests"]
@@ -133,7 +135,9 @@ def test_metric_labels_are_extracted_from_fields_the_filter_selects() -> None:
     assert latency["valueExtractor"] == "EXTRACT(jsonPayload.latency_ms)"
     # The alert's threshold and Okta's timeout are bucket bounds: p99 over 1 s is read exactly.
     bounds = latency["bucketOptions"]["explicitBuckets"]["bounds"]
-    assert 1000 in bounds and 3000 in bounds and bounds == sorted(bounds)
+    assert 1000 in bounds
+    assert 3000 in bounds
+    assert bounds == sorted(bounds)
 
 
 def test_the_read_commands() -> None:

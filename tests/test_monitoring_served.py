@@ -106,10 +106,8 @@ def test_a_broken_policy_is_grouped_by_error_reporting_and_counted_by_its_alert(
     # naming the file and line, never a value.
     assert refusal["@type"] == REPORTED_ERROR_EVENT
     assert refusal["serviceContext"] == {"service": ms.FUNCTION, "version": REVISION["K_REVISION"]}
-    assert (
-        refusal["message"].startswith("hook refuses every request: ")
-        and ":2: " in refusal["message"]
-    )
+    assert refusal["message"].startswith("hook refuses every request: ")
+    assert ":2: " in refusal["message"]
     assert refusal["context"]["reportLocation"]["filePath"] == "service/app.py"
     # The alert's first condition counts the config-refusals metric, whose filter matches it.
     alert = ms.rendered("policy")["unavailable"]
@@ -121,7 +119,8 @@ def test_a_broken_policy_is_grouped_by_error_reporting_and_counted_by_its_alert(
     [answer] = broken.audit()
     assert answer["jsonPayload"]["@type"] == REPORTED_ERROR_EVENT
     assert answer["trace"] == f"projects/{ms.PROJECT}/traces/{TRACE_ID}"
-    assert answer["spanId"] == "00f067aa0ba902b7" and answer["traceSampled"] is True
+    assert answer["spanId"] == "00f067aa0ba902b7"
+    assert answer["traceSampled"] is True
     errors = metrics["errors-5xx"]
     assert compile_query(errors["filter"]).matches(answer)
     assert f'metric.type="{ms.metric_type("errors-5xx")}"' in second["filter"]

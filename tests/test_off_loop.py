@@ -54,8 +54,10 @@ def test_what_would_wait_is_answered_again_in_a_thread_within_the_deadline() -> 
     assert run(needs, 1.0) == "ANSWER"
     (loop, on_loop, _), (thread, in_thread, bound) = needs.calls
     assert (loop, on_loop) == ("MainThread", False)
-    assert thread != "MainThread" and in_thread
-    assert bound is not None and 0 < bound <= 1.0  # the request's deadline went with it
+    assert thread != "MainThread"
+    assert in_thread
+    assert bound is not None
+    assert 0 < bound <= 1.0  # the request's deadline went with it
 
 
 def test_a_thread_that_outlives_the_deadline_is_a_503() -> None:

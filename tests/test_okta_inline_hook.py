@@ -78,7 +78,8 @@ def test_client_secret_body_carries_the_client_secret() -> None:
     )
     config = spec.body("the-client-secret\n")["channel"]["config"]
     assert config["clientSecret"] == "the-client-secret"
-    assert "hookKeyId" not in config and "authScheme" not in config
+    assert "hookKeyId" not in config
+    assert "authScheme" not in config
 
 
 def test_find_reports_a_missing_hook() -> None:

@@ -144,7 +144,8 @@ def read_in_background() -> None:
     """Wait for the list reads the last request started, in the app made last (functions-
     framework loads main.py as the module `main`)."""
     outside = sys.modules["main"].APP.outside
-    assert outside is not None and outside.idle(10)
+    assert outside is not None
+    assert outside.idle(10)
 
 
 # --- a list in Cloud Storage ---------------------------------------------------------------------
@@ -205,7 +206,8 @@ def test_a_list_that_fails_open_allows_and_says_so(
     assert answer(client, registration(email="sam@anyone.example")) == {"commands": [ALLOW]}
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     [warning] = [line for line in lines if line.get("fail") == "open"]
-    assert warning["rule"] == "domains.allowed" and warning["list"] == "partners"
+    assert warning["rule"] == "domains.allowed"
+    assert warning["list"] == "partners"
     assert lines[-1]["outside_codes"] == "lists.partners:fail_open"
 
 

@@ -91,9 +91,17 @@ def test_object_names_are_quoted_for_cel_and_for_gcloud(name: str, condition: st
     assert grant.argv[-1] == condition
 
 
-@pytest.mark.parametrize("location", ["s3://b/o", "gs://b", "projects/p/secrets/s", "/a/path"])
-def test_a_location_that_is_neither_is_refused(location: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("s3://b/o", "not a secret version name"),
+        ("gs://b", "the bucket is not a bucket name"),
+        ("projects/p/secrets/s", "not a secret version name"),
+        ("/a/path", "not a secret version name"),
+    ],
+)
+def test_a_location_that_is_neither_is_refused(location: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         grants(SA, [location], {})
 
 

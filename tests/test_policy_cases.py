@@ -71,7 +71,8 @@ def test_a_failing_case_is_reported_with_its_line_and_fails_the_check(tmp_path: 
         "expected DENY, got ALLOW",
         f"{policy}: INVALID",
     ]
-    assert "cases: 21 in" in result.stdout and ", failed" in result.stdout
+    assert "cases: 21 in" in result.stdout
+    assert ", failed" in result.stdout
     assert check_for_deploy(policy) == result.stderr.splitlines()[:1]
 
 

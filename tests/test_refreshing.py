@@ -107,12 +107,15 @@ def test_read_once_then_served_until_the_interval() -> None:
     source, clock = Source(), ManualClock()
     value = secret_like(source, clock)
     first = value.current()
-    assert first.text == "first" and source.fetches == 1
+    assert first.text == "first"
+    assert source.fetches == 1
     clock.advance(REFRESH - TICK)
-    assert value.current() is first and source.fetches == 1
+    assert value.current() is first
+    assert source.fetches == 1
     clock.advance(TICK)
     source.raw = "second"
-    assert value.current().text == "second" and source.fetches == 2
+    assert value.current().text == "second"
+    assert source.fetches == 2
 
 
 def test_the_source_s_own_interval_is_used_when_it_gives_one() -> None:
@@ -150,7 +153,8 @@ def test_a_new_tag_is_a_new_value_logged_as_read_again(caplog: pytest.LogCapture
     first = value.current()
     source.raw = "rotated"
     clock.advance(REFRESH)
-    assert value.current() is not first and value.current().text == "rotated"
+    assert value.current() is not first
+    assert value.current().text == "rotated"
     assert caplog.records[-1].getMessage() == f"secret {NAME} read again from the test"
 
 
@@ -173,9 +177,11 @@ def test_a_failed_refresh_keeps_the_last_good_value_and_backs_off_per_failure(
     for backoff in backoffs:
         fetches = source.fetches
         clock.advance(backoff - TICK)
-        assert value.current() is good and source.fetches == fetches  # not on every request
+        assert value.current() is good
+        assert source.fetches == fetches  # not on every request
         clock.advance(TICK)
-        assert value.current() is good and source.fetches == fetches + 1
+        assert value.current() is good
+        assert source.fetches == fetches + 1
     failures = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(failures) == 1 + len(backoffs)  # each failed fetch says so
     assert failures[0].getMessage() == (
@@ -268,7 +274,8 @@ def test_while_one_thread_refreshes_the_others_keep_the_cached_value() -> None:
     assert source.fetching.wait(WAIT_SECONDS)
     for _ in range(20):
         assert value.current() is good  # not waiting, not fetching
-    assert source.fetches == 2 and refresher.is_alive()
+    assert source.fetches == 2
+    assert refresher.is_alive()
     source.gate.set()
     refresher.join(WAIT_SECONDS)
     assert results == [good]
@@ -282,11 +289,13 @@ def test_with_no_value_yet_a_thread_waits_for_the_fetch_under_way() -> None:
     assert source.fetching.wait(WAIT_SECONDS)
     second, second_results = in_thread(value.current)
     second.join(0.05)
-    assert second.is_alive() and second_results == []  # waiting on the fetch under way
+    assert second.is_alive()
+    assert second_results == []  # waiting on the fetch under way
     source.gate.set()
     first.join(WAIT_SECONDS)
     second.join(WAIT_SECONDS)
-    assert first_results == second_results and isinstance(first_results[0], Value)
+    assert first_results == second_results
+    assert isinstance(first_results[0], Value)
     assert source.fetches == 1
 
 
@@ -304,7 +313,8 @@ def test_the_wait_for_a_fetch_under_way_ends_at_the_request_s_deadline() -> None
     waiter, results = in_thread(within_a_short_deadline)
     waiter.join(WAIT_SECONDS)
     [outcome] = results
-    assert isinstance(outcome, Unavailable) and fetcher.is_alive()
+    assert isinstance(outcome, Unavailable)
+    assert fetcher.is_alive()
     source.gate.set()
     fetcher.join(WAIT_SECONDS)
 

@@ -37,18 +37,22 @@ def test_the_known_secret_settings() -> None:
 def test_every_setting_has_the_three_forms(name: str, tmp_path: Path) -> None:
     assert secret_source({}, name) is None
     plain = secret_source({name: VALUE}, name)
-    assert plain is not None and isinstance(plain.source, EnvironmentValue)
+    assert plain is not None
+    assert isinstance(plain.source, EnvironmentValue)
     assert plain.reading(Secret).current().reveal() == VALUE
     assert math.isinf(plain.refresh_seconds)  # read once: the environment does not change
     stored = secret_source({f"{name}_SECRET": VERSION}, name)
-    assert stored is not None and isinstance(stored.source, SecretManagerVersion)
+    assert stored is not None
+    assert isinstance(stored.source, SecretManagerVersion)
     assert repr(stored.source) == f"SecretManagerVersion({name!r}, {VERSION!r})"
     (tmp_path / "value").write_text(VALUE + "\n")
     mounted = secret_source({f"{name}_FILE": str(tmp_path / "value")}, name)
-    assert mounted is not None and isinstance(mounted.source, SecretFile)
+    assert mounted is not None
+    assert isinstance(mounted.source, SecretFile)
     assert mounted.reading(Secret).current().reveal() == VALUE
     for setting in (plain, stored, mounted):
-        assert setting.name == name and setting.source.name == name
+        assert setting.name == name
+        assert setting.source.name == name
 
 
 @pytest.mark.parametrize("blank", ["", "  ", "\n"])
@@ -56,7 +60,8 @@ def test_a_blank_form_counts_as_unset(blank: str) -> None:
     name = "OKTA_HOOK_BASIC_CREDENTIALS"
     env = {name: blank, f"{name}_SECRET": VERSION, f"{name}_FILE": blank}
     found = secret_source(env, name)
-    assert found is not None and isinstance(found.source, SecretManagerVersion)
+    assert found is not None
+    assert isinstance(found.source, SecretManagerVersion)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +88,8 @@ def test_more_than_one_form_is_refused_naming_them(forms: tuple[str, ...]) -> No
 def test_secret_version_names_accepted(version: str) -> None:
     env = {"OKTA_HOOK_BASIC_CREDENTIALS_SECRET": version}
     found = secret_source(env, "OKTA_HOOK_BASIC_CREDENTIALS")
-    assert found is not None and isinstance(found.source, SecretManagerVersion)
+    assert found is not None
+    assert isinstance(found.source, SecretManagerVersion)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +144,8 @@ def test_settings_take_the_basic_credentials_in_any_form(tmp_path: Path) -> None
         {"OKTA_HOOK_BASIC_CREDENTIALS_FILE": str(tmp_path / "basic")},
     ):
         source = Settings.from_env(env).basic_credentials
-        assert source is not None and source.name == "OKTA_HOOK_BASIC_CREDENTIALS"
+        assert source is not None
+        assert source.name == "OKTA_HOOK_BASIC_CREDENTIALS"
 
 
 def test_the_docs_document_every_form_of_every_secret_setting() -> None:

@@ -204,7 +204,8 @@ def test_unreadable_secret_at_cold_start_is_503_and_logged(
     assert status(client) == 503
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     failures = [line for line in lines if line.get("event") == "secret"]
-    assert failures and all(line["severity"] == "ERROR" for line in failures)
+    assert failures
+    assert all(line["severity"] == "ERROR" for line in failures)
     assert logged in failures[0]["message"]
     assert failures[0]["setting"] == SETTING
     assert failures[0]["source"] == env[f"{SETTING}_SECRET"]
@@ -249,6 +250,7 @@ def test_the_secret_value_is_never_logged_nor_answered(
     formatter = CloudLoggingFormatter()
     logged = [formatter.format(record) for record in caplog.records]
     printed = capsys.readouterr().out
-    assert len(logged) > 20 and "secret read failed" in printed
+    assert len(logged) > 20
+    assert "secret read failed" in printed
     for text in [*logged, printed, *bodies]:
         assert password not in text

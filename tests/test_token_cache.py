@@ -82,7 +82,8 @@ def test_an_entry_answers_only_inside_its_window() -> None:
     cache = TokenCache(clock=clock)
     caller = Caller("bearer", "client")
     cache.put("token", entry(caller, clock.now - 10, clock.now + 60))
-    assert cache.get("token") is not None and cache.get("token").caller is caller  # type: ignore[union-attr]
+    assert cache.get("token") is not None
+    assert cache.get("token").caller is caller  # type: ignore[union-attr]
     assert cache.get("other token") is None
     clock.advance(60)
     assert cache.get("token") is None
@@ -113,7 +114,8 @@ def test_the_least_recently_used_entry_goes_first() -> None:
     cache.put("c", entry(Caller("bearer", "c"), clock.now, clock.now + 60))
     assert len(cache) == 2
     assert cache.get("b") is None
-    assert cache.get("a") is not None and cache.get("c") is not None
+    assert cache.get("a") is not None
+    assert cache.get("c") is not None
 
 
 def test_many_threads_never_grow_it_past_its_capacity() -> None:
@@ -128,7 +130,7 @@ def test_many_threads_never_grow_it_past_its_capacity() -> None:
                 cache.put(token, entry(Caller("bearer", token), clock.now, clock.now + 60))
                 found = cache.get(token)
                 assert found is None or found.caller.subject == token
-        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+        except BaseException as e:  # reported by the main thread
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
@@ -160,7 +162,8 @@ def test_a_cached_token_past_exp_is_verified_again_and_refused_past_the_leeway(
     first = bearer.verify(token)
     wall.now += 60  # at exp: the cache no longer answers; the full check still grants the leeway
     inside_leeway = bearer.verify(token)
-    assert inside_leeway is not first and inside_leeway == first
+    assert inside_leeway is not first
+    assert inside_leeway == first
     wall.now += LEEWAY
     with pytest.raises(Unauthenticated, match="ExpiredSignatureError"):
         bearer.verify(token)
@@ -208,7 +211,8 @@ def test_a_key_set_read_again_voids_the_entry_but_the_token_still_passes(
     first = bearer.verify(token)
     keys_clock.advance(3600)
     again = bearer.verify(token)
-    assert again is not first and again == first
+    assert again is not first
+    assert again == first
     assert bearer.verify(token) is again
 
 

@@ -46,7 +46,8 @@ class CannedDirectory:
                 f"directory {self.name}: not called while it is failing (canned)",
                 circuit_open=True,
             )
-        assert isinstance(answer, Mapping)
+        if not isinstance(answer, Mapping):
+            raise TypeError(f"directory {self.name}: a canned answer is a table")
         status = answer.get("status", 200)
         body = json.dumps(answer.get("body", {})).encode("utf-8")
         texts = {name: str(values[name]) for name in self.settings.fields}

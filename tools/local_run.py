@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             f"make run: something already listens on {args.host}:{args.port} (set PORT=...)"
         )
-    child = subprocess.Popen(
+    child = subprocess.Popen(  # noqa: S603  this Python running functions-framework; no shell
         [sys.executable, "-m", "functions_framework", "--target", "registration_hook",
          "--source", "main.py", "--host", args.host, "--port", str(args.port)],
         cwd=PROJECT_ROOT, env=env,

@@ -26,7 +26,8 @@ VERSION = "1.0.0"
 MODES = ("basic", "oauth-client-secret", "oauth-private-key")
 AUTH_TYPES = {"oauth-client-secret": "client_secret_post", "oauth-private-key": "private_key_jwt"}
 BASIC_PLACEHOLDER = "<set in Okta: Basic base64(user:password) of a line of the credentials>"
-CLIENT_SECRET_PLACEHOLDER = "<set in Okta: the client secret of the Okta app {client_id}>"
+# A placeholder the plan prints where Okta's form takes the secret; it is not one.
+CLIENT_SECRET_PLACEHOLDER = "<set in Okta: the client secret of the Okta app {client_id}>"  # noqa: S105
 HOOK_KEY_PLACEHOLDER = "<the id of your key in Workflow > Key Management>"
 
 

@@ -18,7 +18,7 @@ from lists.cloud_storage import parse_location
 from secret_sources.secret_manager import parse_version_name
 
 OBJECT_VIEWER = "roles/storage.objectViewer"
-SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
+SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"  # noqa: S105  a role name
 # gcloud reads --condition as KEY=VALUE pairs split on commas; `^X^` picks another delimiter
 # (gcloud topic escaping) when the expression holds a comma.
 _DELIMITERS = ",;#~%!@&*+|"

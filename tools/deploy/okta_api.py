@@ -58,7 +58,8 @@ class OktaApi:
     def read(self, path: str) -> Answer:
         """A GET, run in a dry run too; only printed in a plan."""
         answer = self._call("GET", path, None, change=False)
-        assert answer is not None
+        if answer is None:
+            raise RuntimeError("a read is run even in a dry run")
         return answer
 
     def send(self, method: str, path: str, body: Callable[[], bytes] | None) -> Answer | None:
@@ -97,7 +98,8 @@ class OktaApi:
                 argv, stdin=config, body=data, capture=True, must=False, timeout=CURL_SECONDS,
                 count=count,
             )  # fmt: skip
-            assert made is not None
+            if made is None:
+                raise RuntimeError("a captured change returns its result")
             done = made
         return self._answer_of(done.ok, done.text())
 
@@ -124,7 +126,8 @@ class OktaApi:
         """The service app's access token, asked for once a run (it lasts an hour)."""
         if self._bearer:
             return self._bearer
-        assert self._key is not None
+        if self._key is None:
+            raise RuntimeError("an OAuth service app needs its private key")
         url = okta_token.token_url(self.access.org_url)
         argv = self._argv("POST", url, True, form=True)
         form = okta_token.token_request(self.access.client_id, url, self._key, self._scopes)

@@ -104,7 +104,7 @@ class Runner:
         sys.stdout.flush()
         body_fd = _pipe_holding(body) if body is not None else None
         try:
-            done = subprocess.run(
+            done = subprocess.run(  # noqa: S603  an argv list the deploy made; no shell
                 list(argv),
                 input=stdin if stdin is not None else None,
                 stdin=subprocess.DEVNULL if stdin is None else None,
