@@ -33,8 +33,9 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Branch coverage of the tests, in the test process; the run fails under COVERAGE_FLOOR percent.
-COVERAGE_FLOOR ?= 80
+# Branch coverage of the tests and the processes they start; the run fails under COVERAGE_FLOOR
+# percent, set from the figure measured on 2026-11-28 (85.3%), rounded down.
+COVERAGE_FLOOR ?= 85
 coverage: setup
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
