@@ -39,12 +39,9 @@ COVERAGE_FLOOR ?= 85
 coverage: setup
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
-# Bench-only packages go into the same .venv, uvicorn's optional ones into a folder of their own
-# that only some of the benchmark's servers see; wrk comes from Debian's packages when it can.
-$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt bench/uvicorn-extras.txt
+# Bench-only packages go into the same .venv; wrk comes from Debian's packages when it can.
+$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
-	$(BIN)/python -m pip install --quiet --upgrade --target $(VENV)/uvicorn-extras \
-	  -r bench/uvicorn-extras.txt
 	@touch $@
 
 bench: $(VENV)/.bench-installed

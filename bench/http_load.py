@@ -9,9 +9,10 @@ answer that is not 2xx. Every server is started first and stays up; each round l
 in turn, so that a ratio compares figures taken seconds apart. wrk runs on the same machine and
 takes CPU from the server: the ratios share that handicap, the absolute figures do not show a
 dedicated instance. After the rounds, each worker's peak RSS (VmHWM) is read from /proc; then
-the hook with one worker per CPU is loaded with more requests in flight. Where `make bench` has
-installed uvicorn's optional httptools and uvloop (apart, see bench/uvicorn-extras.txt), the
-trivial ASGI function and the hook are also served with them, to tell what they would change.
+the hook with one worker per CPU is loaded with more requests in flight. uvicorn serves with the
+httptools parser and the uvloop event loop that requirements.txt ships; the trivial ASGI function
+and the hook are also served without them (h11 and asyncio, bench/pure_python), to tell what
+they bring.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ HOOK = ROOT / "main.py"
 WSGI = ROOT / "bench" / "trivial" / "main.py"
 ASGI = ROOT / "bench" / "trivial" / "aio_main.py"
 SECTION = "5 http"
-CONCURRENCY = 8  # deploy.sh's default --concurrency
+CONCURRENCY = 8  # requests in flight in the comparisons (deploy.sh allows 80 an instance)
 IN_FLIGHT = (8, 32, 80)  # the hook with one worker per CPU, for the choice of --concurrency
 # Targets, as ratios of the same round.
 ONE_WORKER_VS_WSGI = 1.5
@@ -49,9 +50,9 @@ ONE_WORKER_P99_MS = 6.0
 PER_CPU_VS_WSGI = 2.8
 # A worker that did more than this share of the work had (nearly) every connection.
 LOPSIDED = 0.9
-# uvicorn's optional HTTP parser and event loop, where `make bench` installs them.
-EXTRAS = Path(sys.prefix) / "uvicorn-extras"
-WITH_EXTRAS = "httptools + uvloop"
+# On a server's PYTHONPATH, it hides uvicorn's optional HTTP parser and event loop.
+PURE_PYTHON = ROOT / "bench" / "pure_python"
+SHIPPED_EXTRAS = "httptools + uvloop"
 LUA = """
 wrk.method = "POST"
 wrk.body = [==[{body}]==]
@@ -74,15 +75,15 @@ class Server:
     target: str
     workers: int
     threads: int | None = None  # WSGI only: the threads of each worker
-    extras: bool = False  # uvicorn with httptools and uvloop (bench/uvicorn-extras.txt)
+    pure_python: bool = False  # uvicorn without httptools and uvloop: h11 and asyncio
 
     @property
     def settings(self) -> dict[str, str]:
         layout = {"WORKERS": str(self.workers)}
         if self.threads is not None:
             layout["THREADS"] = str(self.threads)
-        if self.extras:
-            layout["PYTHONPATH"] = str(EXTRAS)
+        if self.pure_python:
+            layout["PYTHONPATH"] = str(PURE_PYTHON)
         return layout
 
 
@@ -118,16 +119,14 @@ def cases() -> list[Case]:
                 ]  # fmt: skip
         hook = Server(HOOK, "registration_hook", workers)
         made += [Case("hook, Basic", hook, "Basic"), Case("hook, Bearer", hook, "Bearer")]
-        if workers == 1 and extras_installed():
+        if workers == 1:
+            plain = Server(ASGI, "constant", 1, pure_python=True)
+            hook_plain = Server(HOOK, "registration_hook", 1, pure_python=True)
             made += [
-                Case("trivial ASGI function", Server(ASGI, "constant", 1, extras=True), "plain"),
-                Case("hook, Basic", Server(HOOK, "registration_hook", 1, extras=True), "Basic"),
+                Case("trivial ASGI function", plain, "plain"),
+                Case("hook, Basic", hook_plain, "Basic"),
             ]
     return made
-
-
-def extras_installed() -> bool:
-    return all((EXTRAS / name).is_dir() for name in ("httptools", "uvloop"))
 
 
 @contextmanager
@@ -293,11 +292,13 @@ def shared_rate(runs: list[Result]) -> float | None:
 
 
 def _rows(results: dict[Case, list[Result]]) -> list[Row]:
-    def find(name: str, workers: int, extras: bool = False) -> list[float]:
+    def find(name: str, workers: int, pure_python: bool = False) -> list[float]:
         (runs,) = [
             r
             for c, r in results.items()
-            if c.name == name and c.server.workers == workers and c.server.extras == extras
+            if c.name == name
+            and c.server.workers == workers
+            and c.server.pure_python == pure_python
         ]
         return rate(runs)
 
@@ -314,13 +315,14 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
         mine = rate(runs)
         versus_wsgi = Spread.of(ratios(mine, wsgi_one))
         versus_asgi = Spread.of(ratios(mine, asgi_same))
-        if case.server.extras:
-            layout = f"WORKERS=1 with {WITH_EXTRAS}, {CONCURRENCY} in flight"
+        if case.server.pure_python:
+            layout = f"WORKERS=1 without {SHIPPED_EXTRAS}, {CONCURRENCY} in flight"
             twin = find(case.name, 1)
-            note += f"; {Spread.of(ratios(mine, twin)).median:.2f}x without {WITH_EXTRAS}"
+            note += f"; {SHIPPED_EXTRAS} (as shipped) serve "
+            note += f"{Spread.of(ratios(twin, mine)).median:.2f}x as many"
             if case.name.startswith("hook"):
-                fast = find("trivial ASGI function", 1, extras=True)
-                note += f", {Spread.of(ratios(mine, fast)).median:.2f}x the trivial ASGI with them"
+                slow = find("trivial ASGI function", 1, pure_python=True)
+                note += f"; {Spread.of(ratios(mine, slow)).median:.2f}x the trivial ASGI without"
             made.append(
                 Row(SECTION, f"{layout}: {case.name}", "req/s", Spread.of(mine),
                     "trivial WSGI, WORKERS=1", versus_wsgi, note=note, extra=latency)
@@ -384,7 +386,7 @@ def _rss_rows(rss: dict[Server, list[float]], swept: list[float], per_cpu: Serve
             for server, values in rss.items()
             if server.workers == workers
             and server.target in ("constant", "registration_hook")
-            and not server.extras
+            and not server.pure_python
         }
         reference = max(found[ASGI])
         for source, label in ((WSGI, "trivial WSGI function"), (ASGI, "trivial ASGI function"),
