@@ -17,6 +17,7 @@ from policy.checks import (
     missing,
     record_required,
     required_here,
+    unruled_values,
 )
 from policy.conditions import Facts
 from policy.loader import Policy
@@ -50,6 +51,7 @@ def decide(
     # Conditions read the profile as it would be after the update.
     facts = Facts(RequestType.PROGRESSIVE, values, current, outside)
     failures = network_failures(policy, request, facts, trace) + failures
+    failures += unruled_values(policy.attributes, submitted, values)
     for name, rule in policy.attributes.items():
         if name in submitted and name not in policy.updatable:
             continue  # one cause per field is enough

@@ -16,6 +16,7 @@ from policy.checks import (
     missing,
     record_required,
     required_here,
+    unruled_values,
 )
 from policy.conditions import Facts
 from policy.loader import Policy
@@ -40,6 +41,7 @@ def decide(
     # Conditions read the values as they will be stored, whatever the order of the rules.
     facts = Facts(RequestType.REGISTRATION, values, outside=outside)
     failures: list[Failure] = network_failures(policy, request, facts, trace)
+    failures += unruled_values(policy.attributes, submitted, submitted)
     seen_domain = None
     for name, rule in policy.attributes.items():
         value = values.get(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from okta_wire.models import RequestType
 from policy import reasons
 from policy.addresses import email_domain
 from policy.conditions import Facts
+from policy.value_types import is_profile_value
 
 if TYPE_CHECKING:
     from policy.disposable import DisposableRule
@@ -105,6 +107,18 @@ def judge_value(rule: AttributeRule, value: object, facts: Facts, trace: Trace) 
             if not check.shadow:
                 break
     return found
+
+
+def unruled_values(
+    rules: Mapping[str, AttributeRule], submitted: Mapping[str, object], names: Iterable[str]
+) -> list[Failure]:
+    """The attributes among `names` that no rule judges and whose submitted value no Okta profile
+    attribute could hold (an object, an array of arrays): refused, never passed on to Okta."""
+    return [
+        Failure(name, reasons.INVALID_ATTRIBUTE_TYPE)
+        for name in names
+        if name not in rules and not is_profile_value(submitted[name])
+    ]
 
 
 def email_checks(

@@ -41,6 +41,17 @@ SCALAR_TESTS: dict[str, Callable[[object], bool]] = {
 }
 
 
+def is_profile_value(value: object) -> bool:
+    """Whether some Okta profile attribute could hold the value: Okta's profile schema types are
+    string, boolean, integer, number and arrays of these, so an object, or an array holding an
+    array or an object, is never one. What else Okta takes is left to Okta."""
+    if isinstance(value, dict):
+        return False
+    if isinstance(value, list):
+        return not any(isinstance(member, dict | list) for member in value)
+    return True
+
+
 def as_integer(value: object) -> object:
     """`value` with a whole float (3.0) made the integer it is; any other value as it is."""
     if type(value) is float and value.is_integer():

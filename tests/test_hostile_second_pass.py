@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from auth.basic import CredentialsFormatError, credential_lines
+from core.strict_json import MAX_DEPTH
 from policy.loader import PolicyError, load_policy
 from service.settings import ConfigError, Settings
 from tests.conftest import MakeClient, basic, post, sample
@@ -110,6 +111,71 @@ def test_large_finite_numbers_are_still_read(example: Any) -> None:
     body["data"]["userProfileUpdate"]["employeeNumber"] = 1.7976931348623157e308
     result = well_formed(post(example, body))
     assert causes(result)[0][:2] == ("employeeNumber", "INVALID_ATTRIBUTE_TYPE")
+
+
+# A value no Okta profile attribute holds (an object, an array of arrays or objects) is refused
+# where no rule judges the attribute too, however deep it nests.
+
+VALID = {"employeeNumber": "1234"}
+UNHELD = [{}, {"a": "x"}, [[]], ["x", [1]], ["x", {"a": 1}], {"a": {"a": {"a": "x"}}}]
+HELD = ["x", 7, 2.5, True, ["x", "y"], [1, 2.5], []]
+
+
+@pytest.mark.parametrize("value", UNHELD)
+def test_a_registration_value_no_profile_attribute_holds_is_denied(
+    example: Any, value: object
+) -> None:
+    assert well_formed(post(example, registration(**VALID)))["commands"][0] == ALLOW
+    result = well_formed(post(example, registration(**VALID, nickName=value)))
+    assert [cause[:2] for cause in causes(result)] == [("nickName", "INVALID_ATTRIBUTE_TYPE")]
+
+
+@pytest.mark.parametrize("value", HELD)
+def test_a_registration_value_of_an_okta_type_passes_where_no_rule_judges_it(
+    example: Any, value: object
+) -> None:
+    result = well_formed(post(example, registration(**VALID, nickName=value)))
+    assert result["commands"][0] == ALLOW
+
+
+UPDATABLE_NICKNAME = """
+[progressive]
+updatable = ["employeeNumber", "nickName"]
+"""
+
+
+@pytest.mark.parametrize("value", UNHELD)
+def test_a_progressive_value_no_profile_attribute_holds_is_denied_not_echoed(
+    make_client: MakeClient, tmp_path: Any, value: object
+) -> None:
+    client = hook_on(make_client, write_policy(tmp_path, UPDATABLE_NICKNAME))
+    held = well_formed(post(client, progressive({"nickName": "Bo"})))
+    assert held["commands"][1]["value"] == {"nickName": "Bo"}
+    result = well_formed(post(client, progressive({"nickName": value})))
+    assert [cause[:2] for cause in causes(result)] == [("nickName", "INVALID_ATTRIBUTE_TYPE")]
+    assert "progressive.profile.update" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("outer", ["array", "object"])
+@pytest.mark.parametrize(("depth", "refused"), [(MAX_DEPTH, False), (MAX_DEPTH + 1, True)])
+def test_a_body_nested_past_the_bound_is_a_400_on_every_python(
+    example: Any, outer: str, depth: int, refused: bool
+) -> None:
+    # The body, data and userProfileUpdate are three levels; x's value takes the rest.
+    arrays = depth - 3 - (outer == "object")
+    value = "[" * arrays + "1" + "]" * arrays
+    if outer == "object":
+        value = '{"a": ' + value + "}"
+    body = json.dumps(progressive({"employeeNumber": "1234", "x": "VALUE"}))
+    response = post(example, body.replace('"VALUE"', value).encode())
+    if refused:
+        assert response.status_code == 400
+        assert well_formed(response)["error"] == {
+            "code": "bad_request",
+            "message": "The JSON body is nested too deeply.",
+        }
+    else:
+        assert causes(well_formed(response))[0][:2] == ("x", "ATTRIBUTE_NOT_UPDATABLE")
 
 
 # Thousands of failing attributes: the answer stays a bounded DENY, the audit line small.
