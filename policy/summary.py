@@ -149,6 +149,10 @@ def _request_type(policy: Policy, request_type: RequestType) -> list[str]:
         lines.append(f"{rule.name}: {_rule(policy, rule, request_type)}")
     if not policy.attributes:
         lines.append("no attribute rules")
+    lines.append(
+        "an attribute with no rule: stored as sent; an object or an array of arrays or objects"
+        " (no profile attribute holds one): INVALID_ATTRIBUTE_TYPE"
+    )
     lines.append("on allow: " + _on_allow(policy, request_type))
     return lines
 

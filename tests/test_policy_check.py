@@ -53,6 +53,7 @@ def test_summary_of_the_full_example() -> None:
         'sets userType = "employee"; sets login to the (normalised) email',
         "progressive (progressive.profile):",
         "updatable: employeeNumber; any other attribute: ATTRIBUTE_NOT_UPDATABLE",
+        "an attribute with no rule: stored as sent; an object or an array of arrays or objects",
         "    email: not updatable",
         "employeeNumber: required unless already on the profile",
         "messages: default locale en; locales en, fr",
