@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from okta_wire.models import RequestType
 from policy import reasons
 from policy.addresses import email_domain
-from policy.conditions import Facts
+from policy.conditions import Condition, Facts
 from policy.value_types import is_profile_value
 
 if TYPE_CHECKING:
@@ -56,10 +56,7 @@ def applies(rule: AttributeRule, facts: Facts, trace: Trace) -> bool:
     """Whether the attribute is judged at all on this request (its `when`)."""
     if rule.when is None:
         return True
-    holds = rule.when.holds(facts)
-    if trace is not None:
-        trace.add((("attributes", rule.name, "when"), holds))
-    return holds
+    return _holds(rule.when, facts, trace, ("attributes", rule.name, "when"))
 
 
 def required_here(rule: AttributeRule, facts: Facts, trace: Trace) -> bool:
@@ -67,9 +64,13 @@ def required_here(rule: AttributeRule, facts: Facts, trace: Trace) -> bool:
         return False
     if rule.required_when is None:
         return True
-    holds = rule.required_when.holds(facts)
+    return _holds(rule.required_when, facts, trace, ("attributes", rule.name, "required_when"))
+
+
+def _holds(condition: Condition, facts: Facts, trace: Trace, at: tuple[str, ...]) -> bool:
+    holds = condition.holds(facts)
     if trace is not None:
-        trace.add((("attributes", rule.name, "required_when"), holds))
+        trace.add((at, holds))
     return holds
 
 
@@ -92,13 +93,10 @@ def judge_value(rule: AttributeRule, value: object, facts: Facts, trace: Trace) 
         return [Failure(rule.name, reasons.INVALID_ATTRIBUTE_TYPE, rule.shadow)]
     found: list[Failure] = []
     for check in rule.checks:
-        when = check.when
-        if when is not None:
-            holds = when.holds(facts)
-            if trace is not None:
-                trace.add(((*check.at[:-1], "when"), holds))
-            if not holds:
-                continue
+        if check.when is not None and not _holds(
+            check.when, facts, trace, (*check.at[:-1], "when")
+        ):
+            continue
         passed = check.test(value, facts)
         if trace is not None:
             trace.add((check.at, passed))
