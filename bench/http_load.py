@@ -9,10 +9,10 @@ answer that is not 2xx. Every server is started first and stays up; each round l
 in turn, so that a ratio compares figures taken seconds apart. wrk runs on the same machine and
 takes CPU from the server: the ratios share that handicap, the absolute figures do not show a
 dedicated instance. After the rounds, each worker's peak RSS (VmHWM) is read from /proc; then
-the hook with one worker per CPU is loaded with more requests in flight. uvicorn serves with the
-httptools parser and the uvloop event loop that requirements.txt ships; the trivial ASGI function
-and the hook are also served without them (h11 and asyncio, bench/pure_python), to tell what
-they bring.
+the hook with one worker per CPU is loaded with more requests in flight. uvicorn serves with
+h11 and the uvloop event loop that requirements.txt ships (not httptools: requirements.txt says
+why); the trivial ASGI function and the hook are also served without uvloop (asyncio,
+bench/pure_python), to tell what it brings.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ PER_CPU_VS_WSGI = 2.8
 LOPSIDED = 0.9
 # On a server's PYTHONPATH, it hides uvicorn's optional HTTP parser and event loop.
 PURE_PYTHON = ROOT / "bench" / "pure_python"
-SHIPPED_EXTRAS = "httptools + uvloop"
+SHIPPED_EXTRAS = "uvloop"
 LUA = """
 wrk.method = "POST"
 wrk.body = [==[{body}]==]
@@ -75,7 +75,7 @@ class Server:
     target: str
     workers: int
     threads: int | None = None  # WSGI only: the threads of each worker
-    pure_python: bool = False  # uvicorn without httptools and uvloop: h11 and asyncio
+    pure_python: bool = False  # uvicorn without uvloop: asyncio
 
     @property
     def settings(self) -> dict[str, str]:

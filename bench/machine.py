@@ -16,7 +16,6 @@ PACKAGES = (
     "starlette",
     "uvicorn",
     "uvicorn-worker",
-    "httptools",
     "uvloop",
     "gunicorn",
     "flask",

@@ -56,10 +56,10 @@ METHOD = """## How each figure is made
    with one worker per CPU (Basic) is loaded with 8, 32 and 80 connections, in rounds of their
    own, for the choice of Cloud Run's `--concurrency`; with two workers, each worker's CPU time
    is read from /proc before and after each run, and the busiest worker's share of it shown.
-   uvicorn serves with the C HTTP parser (httptools) and event loop (uvloop) that
-   requirements.txt ships; "without httptools + uvloop": the trivial ASGI function and the hook
-   served by the same uvicorn with both hidden (bench/pure_python on those servers' PYTHONPATH),
-   so that it parses HTTP with h11, in Python, on asyncio's loop.
+   uvicorn parses HTTP with h11 and runs on the uvloop event loop that requirements.txt ships
+   (not httptools, whose parser bounds no header block); "without uvloop": the trivial ASGI
+   function and the hook served by the same uvicorn with uvloop hidden (bench/pure_python on
+   those servers' PYTHONPATH), on asyncio's loop.
 """
 
 
@@ -163,7 +163,7 @@ def _one_worker(row: Row, rows: list[Row]) -> str:
         f". 1.5x the trivial WSGI function ({wsgi:.0f} µs) would be {wsgi / 1.5:.0f} µs a "
         f"request; 0.6x the trivial ASGI function would be {asgi / 0.6:.0f} µs, which leaves "
         f"{asgi / 0.6 - asgi:.0f} µs for the body, the log line and all of the hook's work. "
-        "A faster server shrinks that budget: see the rows without httptools and uvloop. With wrk "
+        "A faster server shrinks that budget: see the rows without uvloop. With wrk "
         "and other work on the same two cores, these ratios move by about 0.1-0.2 between runs."
     )
     trivial = _find(rows, "WORKERS=1, 8 in flight: trivial ASGI function")

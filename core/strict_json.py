@@ -5,6 +5,9 @@ document with a repeated member could mean one thing to its sender and another h
 So are NaN and Infinity, a number out of the double range (1e400 would become infinity), a number
 of over 100 characters, and a \\u escape that is not a character (a lone surrogate, which cannot be
 written back as UTF-8). Bytes must be UTF-8: json.loads would also guess UTF-16 or UTF-32.
+A number with a fraction or an exponent is read as the nearest double; when that double is whole
+but the text is not exactly it (17.99999999999999999 is read as 18.0, 1e300 as a double that is
+not 10**300), it is an `InexactNumber`, so that no rule takes it for the integer it is not.
 A document nested over MAX_DEPTH levels is refused whatever the Python version: how deep the
 C parser goes before it gives up changed between 3.11 and 3.12, and nothing we read nests past 10.
 """
@@ -14,11 +17,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 MAX_NUMBER_CHARS = 100
 MAX_DEPTH = 32
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class InexactNumber(float):
+    """A whole double read from text whose exact value it is not: a number, never an integer."""
+
+    __slots__ = ()
 
 
 class StrictJsonError(ValueError):
@@ -56,6 +66,9 @@ def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise StrictJsonError("number out of range", "has a number out of range")
+    # Only a whole double could be taken for an integer: the exact comparison is made for those.
+    if value.is_integer() and Decimal(text) != Decimal(value):
+        return InexactNumber(value)
     return value
 
 

@@ -11,6 +11,7 @@ from policy import reasons
 from policy.addresses import email_domain
 from policy.conditions import Condition, Facts
 from policy.value_types import is_profile_value
+from policy.visible import shows_something
 
 if TYPE_CHECKING:
     from policy.disposable import DisposableRule
@@ -38,18 +39,14 @@ def is_absent(value: object) -> bool:
 
 
 def is_blank(value: object) -> bool:
-    """Absent, or text with no visible character (white space, zero-width or other invisible
-    characters): no value a required attribute could hold. An optional attribute sent such text
-    is still judged by its rule."""
+    """Absent, or text in which no character is drawn (white space, zero-width, filler and other
+    invisible characters, marks on their own): no value a required attribute could hold. An
+    optional attribute sent such text is still judged by its rule."""
     if value is None:
         return True
     if not isinstance(value, str):
         return False
-    if not value:
-        return True
-    if value.isprintable():
-        return value.isspace()  # the one printable white space is " "
-    return not any(c.isprintable() and not c.isspace() for c in value)
+    return not shows_something(value)
 
 
 def applies(rule: AttributeRule, facts: Facts, trace: Trace) -> bool:

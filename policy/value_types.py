@@ -2,11 +2,16 @@
 
 A boolean is never a number (JSON `true` is not `1`), a number is never a string, and an integer
 is a number with no fractional part: `3` and `3.0` (and `3e0`) are the integer 3, stored as `3`.
+A text a double only rounds to a whole number (`17.99999999999999999`, `1e300`) is not an
+integer, and an integer is at most 2**53 - 1 either way (RFC 8259: the integers every JSON reader
+keeps exactly).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from core.strict_json import InexactNumber
 
 # `text` is the name earlier policies used for `string`; `email` is a string holding an address.
 TYPES = ("string", "text", "email", "boolean", "integer", "number", "array")
@@ -15,8 +20,18 @@ STRING_TYPES = frozenset({"string", "text", "email"})
 NUMBER_TYPES = frozenset({"integer", "number"})
 
 
+MAX_INTEGER = 2**53 - 1
+
+
 def is_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_stored_integer(value: object) -> bool:
+    """An integer a profile attribute may hold: within ±(2**53 - 1)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    return -MAX_INTEGER <= value <= MAX_INTEGER
 
 
 def is_number(value: object) -> bool:
@@ -36,7 +51,7 @@ SCALAR_TESTS: dict[str, Callable[[object], bool]] = {
     "text": is_string,
     "email": is_string,
     "boolean": is_boolean,
-    "integer": is_integer,
+    "integer": is_stored_integer,
     "number": is_number,
 }
 
@@ -69,12 +84,15 @@ def accepts(kind: str, items: str | None) -> Callable[[object], bool]:
     member_types: dict[str, frozenset[type]] = {
         "string": frozenset({str}),
         "integer": frozenset({int}),
-        "number": frozenset({int, float}),
+        "number": frozenset({int, float, InexactNumber}),
     }
     allowed = member_types[items]
+    integers = items == "integer"
 
     def every_member(value: object) -> bool:
-        return isinstance(value, list) and allowed.issuperset(map(type, value))
+        if not isinstance(value, list) or not allowed.issuperset(map(type, value)):
+            return False
+        return not integers or all(-MAX_INTEGER <= member <= MAX_INTEGER for member in value)
 
     return every_member
 

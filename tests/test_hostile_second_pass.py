@@ -33,9 +33,14 @@ CURRENT = "4321"
 # A progressive update never clears a required attribute.
 
 
-@pytest.mark.parametrize(
-    "blank", [None, "", " ", "   ", "\t", "\u00a0", "\u200b", "\u2028", " \u3000 "]
-)
+# Nothing drawn: white space, zero-width, Hangul fillers, variation selectors, a lone
+# combining mark, the blank Braille pattern, tags.
+BLANKS = [None, "", " ", "   ", "\t", "\u00a0", "\u200b", "\u2028", " \u3000 "]
+BLANKS += ["\u3164", "\u115f\u1160", "\uffa0", "\u034f", "\ufe0f", "\u180b", "\u17b4"]
+BLANKS += ["\U000e0100", "\u2800", "\u200b\u3164", " \u3164 ", "\u0301", "\U000e0041"]
+
+
+@pytest.mark.parametrize("blank", BLANKS)
 def test_a_blank_update_of_a_required_attribute_is_missing_not_echoed(
     example: Any, blank: object
 ) -> None:
@@ -176,6 +181,65 @@ def test_a_body_nested_past_the_bound_is_a_400_on_every_python(
         }
     else:
         assert causes(well_formed(response))[0][:2] == ("x", "ATTRIBUTE_NOT_UPDATABLE")
+
+
+# A number that only rounds to a whole double is no integer; an integer is within ±(2**53 - 1).
+
+TYPED = """
+[attributes.level]
+type = "integer"
+
+[attributes.score]
+type = "number"
+
+[attributes.counts]
+type = "array"
+items = "integer"
+
+[progressive]
+updatable = ["level", "score", "counts"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("5", True),
+        ("5.0", True),
+        ("5e0", True),
+        ("4.99999999999999999", False),
+        ("5.00000000000000000000000000001", False),
+        ("0.5e1", True),
+        ("9007199254740991", True),
+        ("9007199254740992", False),
+        ("-9007199254740992", False),
+        ("1e300", False),
+        ("1" + "0" * 99, False),
+    ],
+)
+@pytest.mark.parametrize("where", ["level", "counts"])
+def test_an_integer_is_exactly_one_and_within_the_safe_range(
+    make_client: MakeClient, tmp_path: Any, text: str, accepted: bool, where: str
+) -> None:
+    client = hook_on(make_client, write_policy(tmp_path, TYPED))
+    value = text if where == "level" else f"[1, {text}]"
+    body = json.dumps(progressive({where: "VALUE"})).replace('"VALUE"', value)
+    result = well_formed(post(client, body.encode()))
+    if accepted:
+        assert result["commands"][0] == ALLOW
+    else:
+        assert [cause[:2] for cause in causes(result)] == [(where, "INVALID_ATTRIBUTE_TYPE")]
+
+
+@pytest.mark.parametrize("text", ["4.99999999999999999", "1e300", "1" + "0" * 99])
+def test_a_number_attribute_takes_what_a_double_holds(
+    make_client: MakeClient, tmp_path: Any, text: str
+) -> None:
+    client = hook_on(make_client, write_policy(tmp_path, TYPED))
+    body = json.dumps(progressive({"score": "VALUE"})).replace('"VALUE"', text)
+    result = well_formed(post(client, body.encode()))
+    assert result["commands"][0] == ALLOW
+    assert result["commands"][1]["value"]["score"] == json.loads(text)
 
 
 # Thousands of failing attributes: the answer stays a bounded DENY, the audit line small.

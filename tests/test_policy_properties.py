@@ -8,6 +8,7 @@ import itertools
 import json
 import random
 import re
+import unicodedata
 from typing import Any
 
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -59,17 +60,33 @@ def is_number(value: object) -> bool:
 def whole(value: object) -> int | None:
     """The integer a JSON number stands for, when it has no fractional part."""
     if type(value) is int:
-        return value
-    if type(value) is float and value == int(value):
-        return int(value)
-    return None
+        n = value
+    elif type(value) is float and value == int(value):
+        n = int(value)
+    else:
+        return None
+    return n if abs(n) < 2**53 else None  # RFC 8259's interoperable integers
 
 
 def blank(value: object) -> bool:
     """What a required attribute counts as missing: null, or text with nothing visible."""
     if value is None:
         return True
-    return isinstance(value, str) and not any(c.isprintable() and not c.isspace() for c in value)
+    return isinstance(value, str) and not any(drawn(c) for c in value)
+
+
+# Characters that draw nothing although Python calls them printable: Unicode's default-ignorable
+# code points (DerivedCoreProperties.txt) and the blank Braille pattern.
+NOTHING_DRAWN = {0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164}
+NOTHING_DRAWN |= {0xFEFF, 0xFFA0, *range(0x180B, 0x1810), *range(0x200B, 0x2010)}
+NOTHING_DRAWN |= {*range(0x202A, 0x202F), *range(0x2060, 0x2070), *range(0xFE00, 0xFE10)}
+NOTHING_DRAWN |= {*range(0xFFF0, 0xFFF9), *range(0x1BCA0, 0x1BCA4), *range(0x1D173, 0x1D17B)}
+NOTHING_DRAWN |= {*range(0xE0000, 0xE1000)}
+
+
+def drawn(c: str) -> bool:
+    """A letter, digit, punctuation mark or symbol that shows."""
+    return unicodedata.category(c)[0] in "LNPS" and ord(c) not in NOTHING_DRAWN
 
 
 def expect_consent(value: object) -> str | None:

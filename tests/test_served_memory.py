@@ -4,9 +4,12 @@ request's deadline. Measured on the real functions-framework worker, by its peak
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -131,6 +134,51 @@ def test_large_bodies_never_grow_a_worker_past_the_cap(served: Served, case: str
     growth = peak_growth_kib(worker(served), load)
     assert [a.status for a in answers] == [status] * AT_ONCE
     assert growth < ALLOWED_GROWTH_KIB, f"{case}: peak RSS rose by {growth} KiB"
+
+
+def header_flood(url: str, pieces: Iterable[bytes]) -> RawAnswer:
+    """A request whose header block never ends: `pieces` are sent after the Host line, and
+    whatever answer comes back is read."""
+    parts = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname or "", parts.port or 80), 20.0) as sock:
+        sock.sendall(f"POST / HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode("latin-1"))
+        try:
+            for piece in pieces:
+                sock.sendall(piece)
+        except OSError:
+            pass  # the server stopped reading: its answer is read below
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except OSError:
+            pass
+    text = received.decode("latin-1")
+    status = int(text[9:12]) if text.startswith("HTTP/1.1 ") and text[9:12].isdigit() else 0
+    return RawAnswer(status, text, time.monotonic() - started)
+
+
+FLOODS: dict[str, Callable[[], Iterable[bytes]]] = {
+    # 30 MiB of header lines that never end, and one header value of 30 MiB.
+    "many lines": lambda: (b"X-A: " + b"a" * 1000 + b"\r\n" for _ in range(LARGE // 1007)),
+    "one long value": lambda: [b"X-A: "] + [b"a" * (64 * 1024)] * (LARGE // (64 * 1024)),
+}
+
+
+@pytest.mark.parametrize("flood", sorted(FLOODS))
+def test_a_header_block_that_never_ends_never_grows_a_worker_past_the_cap(
+    served: Served, flood: str
+) -> None:
+    answers: list[RawAnswer] = []
+
+    def load() -> None:
+        answers.extend(at_once(lambda: header_flood(served.url, FLOODS[flood]())))
+
+    growth = peak_growth_kib(worker(served), load)
+    # The server refuses the header block and closes: no request reaches the function.
+    assert {a.status for a in answers} <= {0, 400, 431}, [a.text[:80] for a in answers]
+    assert growth < ALLOWED_GROWTH_KIB, f"{flood}: peak RSS rose by {growth} KiB"
 
 
 def test_a_declared_body_that_never_comes_from_a_stranger_is_refused_at_once(

@@ -1,5 +1,4 @@
 """Stands in front of the installed `uvloop` on the PYTHONPATH of the servers section 5 runs
-"without httptools + uvloop": uvicorn's "auto" settings import it, fail, and fall back to its
-pure-Python choice (h11, asyncio)."""
+"without uvloop": uvicorn's "auto" loop setting imports it, fails, and falls back to asyncio."""
 
 raise ImportError("uvloop is hidden from this benchmark server")
