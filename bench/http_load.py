@@ -318,7 +318,7 @@ def _rows(results: dict[Case, list[Result]]) -> list[Row]:
         if case.server.pure_python:
             layout = f"WORKERS=1 without {SHIPPED_EXTRAS}, {CONCURRENCY} in flight"
             twin = find(case.name, 1)
-            note += f"; {SHIPPED_EXTRAS} (as shipped) serve "
+            note += f"; as shipped, with {SHIPPED_EXTRAS}: "
             note += f"{Spread.of(ratios(twin, mine)).median:.2f}x as many"
             if case.name.startswith("hook"):
                 slow = find("trivial ASGI function", 1, pure_python=True)
