@@ -7,13 +7,13 @@ number: min, max; array: min_items, max_items, unique, one_of (every member one 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from policy import value_types
 from policy.entries import ValueSet
 from policy.outside import ListRef, parse_ref
+from policy.patterns import PatternError, full_match
 from policy.schema import Path, PolicyError, where
 
 if TYPE_CHECKING:
@@ -86,13 +86,12 @@ def _pattern(value: object, kind: str, items: Any, steps: Any, at: Path) -> tupl
     if not isinstance(value, str) or not value:
         raise PolicyError(f"{where(at[:-1])} pattern must be a non-empty string", at)
     try:
-        # ASCII: \d and \w mean 0-9 and [A-Za-z0-9_], never other scripts' digits or letters.
-        compiled = re.compile(value, re.ASCII)
-    except re.error as e:
+        matches = full_match(value)
+    except PatternError as e:
         raise PolicyError(
             f"{where(at[:-1])} pattern is not a valid regular expression: {e}", at
         ) from None
-    return (lambda v, _f: compiled.fullmatch(v) is not None), f"matches {value}"
+    return (lambda v, _f: matches(v)), f"matches {value}"
 
 
 def _one_of(value: object, kind: str, items: str | None, steps: Any, at: Path) -> tuple[Any, str]:

@@ -4,6 +4,7 @@ request's deadline. Measured on the real functions-framework worker, by its peak
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -206,3 +207,47 @@ def test_the_worker_still_answers_afterwards(served: Served) -> None:
     body = (Path(__file__).parent / "samples" / "okta_ssr_request.json").read_bytes()
     answer = raw_post(served.url, head(basic(), len(body)), [body])
     assert answer.status == 200
+
+
+# A policy pattern that would backtrack for ages under Python's `re` (exponential in the length
+# of a run of "a"): matched by RE2, the worker answers at once and stays free.
+CATASTROPHIC = """
+[attributes.nickName]
+pattern = "(a+)+$"
+reason = "INVALID_NICKNAME"
+
+[messages]
+INVALID_NICKNAME = "Letters a only."
+"""
+
+
+@pytest.fixture(scope="module")
+def backtracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("pattern")
+    policy = folder / "policy.toml"
+    policy.write_text(CATASTROPHIC, encoding="utf-8")
+    env = {
+        "OKTA_HOOK_BASIC_CREDENTIALS": f"{BASIC_USER}:{BASIC_PASSWORD}",
+        "OKTA_HOOK_POLICY": str(policy),
+    }
+    with serve(env, folder) as server:
+        yield server
+
+
+@pytest.mark.parametrize("value", ["a" * 40 + "!", "a" * 30_000 + "!"])
+def test_no_pattern_holds_a_worker_on_a_value_made_to_backtrack(
+    backtracking: Served, value: str
+) -> None:
+    body = json.loads((Path(__file__).parent / "samples" / "okta_ssr_request.json").read_text())
+    body["data"]["userProfile"]["nickName"] = value
+    headers = {"Authorization": basic(), "Content-Type": "application/json"}
+    # Under a backtracking matcher this call would still be running when the client gives up.
+    status, _, answer = backtracking.post(json.dumps(body).encode(), headers, timeout=10.0)
+    assert status == 200
+    causes = json.loads(answer)["error"]["errorCauses"]
+    assert [(c["location"], c["reason"]) for c in causes] == [
+        ("data.userProfile.nickName", "INVALID_NICKNAME")
+    ]
+    body["data"]["userProfile"]["nickName"] = "aaa"
+    status, _, answer = backtracking.post(json.dumps(body).encode(), headers)
+    assert json.loads(answer)["commands"][0]["value"]["registration"] == "ALLOW"
