@@ -285,8 +285,14 @@ def parse_when(table: Mapping[str, Any], key: str, path: Path) -> Condition | No
     return parse_condition(table[key], (*path, key))
 
 
+# all, any and not nest conditions; deeper than this is refused rather than recursed into.
+MAX_CONDITION_DEPTH = 16
+
+
 def parse_condition(value: object, path: Path) -> Condition:
     name = where(path)
+    if sum(step in ("all", "any", "not") for step in path) > MAX_CONDITION_DEPTH:
+        raise PolicyError(f"{name}: conditions nest at most {MAX_CONDITION_DEPTH} levels", path)
     if not isinstance(value, dict):
         raise PolicyError(
             f"{name} must be a table such as {{ request_type = 'registration' }}", path

@@ -24,6 +24,7 @@ from policy.schema import (
     PolicyError,
     attribute_name,
     boolean,
+    finite_number,
     only,
     request_types,
     where,
@@ -290,10 +291,10 @@ def _copies(table: Mapping[str, Any], path: Path) -> dict[str, JsonPath]:
 
 
 def _seconds(table: Mapping[str, Any], key: str, default: float, path: Path) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    number = finite_number(table.get(key, default))
+    if number is None:
         raise PolicyError(f"{where(path)} {key} must be a number of seconds", (*path, key))
-    return float(value)
+    return number
 
 
 def _count(table: Mapping[str, Any], key: str, default: int, path: Path) -> int:

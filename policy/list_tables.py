@@ -3,7 +3,6 @@ into lists/'s own settings with the kind the policy's own validators make (list_
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,7 @@ from lists.outside_list import DEFAULT_MAX_SHRINK, DEFAULT_REFRESH_SECONDS, List
 from lists.parse import LINES, MAX_BYTES, Layout
 from policy.list_kinds import KINDS
 from policy.outside import NAME, ListRef
-from policy.schema import Path, PolicyError, boolean, only, where
+from policy.schema import Path, PolicyError, boolean, finite_number, only, where
 from secret_sources.secret_manager import VERSION_FORM, parse_version_name
 
 LIST_KEYS = {
@@ -62,7 +61,7 @@ def _policy_list(name: str, table: object) -> PolicyList:
         raise PolicyError(f"{where(path)} must be a table", path)
     only(table, LIST_KEYS, path)
     kind = table.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise PolicyError(f"{where(path)} kind must be one of {', '.join(KINDS)}", (*path, "kind"))
     location = _location(table, path)
     column = table.get("csv_column")
@@ -126,7 +125,7 @@ def _whole(value: object, least: int, most: int) -> bool:
 
 
 def _number(table: Mapping[str, Any], key: str, default: float, path: Path) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    number = finite_number(table.get(key, default))
+    if number is None:
         raise PolicyError(f"{where(path)} {key} must be a number", (*path, key))
-    return float(value)
+    return number

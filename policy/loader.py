@@ -130,27 +130,42 @@ class Policy:
         return list(dict.fromkeys(found))
 
 
+# A policy is read whole at every cold start; the shipped ones are a few KiB.
+MAX_POLICY_BYTES = 1024 * 1024
+
+
 def load_policy(path: Path) -> Policy:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_POLICY_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeError) as e:
         raise PolicyError(f"{path}: cannot read: {e.__class__.__name__}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}: cannot read: over {MAX_POLICY_BYTES // 1024} KiB")
     return parse_policy(text, str(path))
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
-    """The policy in `text`; a `PolicyError` reads `source:line: what is wrong`."""
+    """The policy in `text`; a `PolicyError` reads `source:line: what is wrong`. Whatever the
+    text, nothing else is raised: a policy is configuration, refused with a message."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         at_line = syntax_error_line(e, text)
         raise PolicyError(f"{source}:{at_line}: not valid TOML: {e}", line=at_line) from None
+    except RecursionError:
+        raise PolicyError(f"{source}: not valid TOML: nested too deeply") from None
     try:
         return _build(document, source)
     except PolicyError as e:
         line = line_of(text, e.at)
         prefix = f"{source}:{line}" if line is not None else source
         raise PolicyError(f"{prefix}: {e}", e.at, line) from None
+    except Exception as e:  # a refusal, never a traceback, whatever slipped through
+        raise PolicyError(
+            f"{source}: refused: a value the loader could not take ({e.__class__.__name__})"
+        ) from None
 
 
 def _build(document: dict[str, Any], source: str) -> Policy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,18 @@ class PolicyError(Exception):
         # The key path the error is about, turned into a line number by `parse_policy`.
         self.at = at
         self.line = line
+
+
+def finite_number(value: object) -> float | None:
+    """The value as a float when it is a finite number; None for a boolean, text, NaN, an
+    infinity, or an integer too large for a float (TOML integers have no bound)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def where(path: Path) -> str:

@@ -7,8 +7,10 @@ import re
 import threading
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.bounded_call import BoundedCall, CallTimedOut, StillStalled
+from core.json_fetch import is_allowed_url
 from core.refreshing import Fetched, FetchFailed
 from secret_sources.values import MAX_SECRET_BYTES, digest, secret_text
 
@@ -44,11 +46,32 @@ def parse_version_name(text: str) -> str:
 
 
 def parse_endpoint(text: str) -> str:
+    """host[:port] or https://host[:port]; http://host:port to loopback only (an emulator or a
+    test server, read without TLS or credentials). Anything else is refused here, once, rather
+    than at every read."""
     endpoint = text.strip().rstrip("/")
-    if not endpoint or any(c.isspace() for c in endpoint):
-        raise ValueError("not an endpoint; expected host[:port], https://host[:port] or http://…")
     if "://" in endpoint and not endpoint.startswith(("http://", "https://")):
         raise ValueError("the endpoint's scheme must be http or https")
+    url = endpoint if "://" in endpoint else f"https://{endpoint}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port out of range raises here)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or not endpoint.isascii()
+        or not endpoint.isprintable()
+        or " " in endpoint
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError("not an endpoint; expected host[:port], https://host[:port] or http://…")
+    if not is_allowed_url(url):
+        raise ValueError(
+            "the endpoint must be https, with no user or password (http:// only to loopback)"
+        )
     return endpoint
 
 

@@ -118,7 +118,8 @@ def _refresh_seconds(env: Mapping[str, str]) -> float:
     if not raw:
         return DEFAULT_SECRET_REFRESH_SECONDS
     try:
-        seconds = float(raw)
+        # ASCII only: float() would also read other scripts' digits ("٣").
+        seconds = float(raw) if raw.isascii() else math.nan
     except ValueError:
         seconds = math.nan
     if not (seconds > 0 and math.isfinite(seconds)):

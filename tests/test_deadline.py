@@ -101,3 +101,35 @@ def test_a_stalled_call_is_given_up_on_and_never_doubled() -> None:
         if thread.name == "stalled-call":
             thread.join(2.0)
     assert calls.run(lambda: True, 0.5) is True  # the stalled call ended: calls run again
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://10.255.255.1:9",  # plain http off loopback: a secret read in clear text
+        "https://u:pw@secretmanager.example",
+        "secretmanager.example:99999",
+        "https://:0",
+        "[::1",
+        "secret\x01manager.example",
+        "https://secretmanager.example/v1",
+    ],
+)
+def test_a_secret_manager_endpoint_is_checked_once_at_cold_start(endpoint: str) -> None:
+    with pytest.raises(ConfigError, match="OKTA_HOOK_SECRET_MANAGER_ENDPOINT: ") as raised:
+        Settings.from_env({**BASIC, "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": endpoint})
+    assert "pw" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://127.0.0.1:8085", "http://[::1]:9", "https://secretmanager.example:443"]
+)
+def test_a_secret_manager_endpoint_on_loopback_or_https_is_taken(endpoint: str) -> None:
+    settings = Settings.from_env({**BASIC, "OKTA_HOOK_SECRET_MANAGER_ENDPOINT": endpoint})
+    assert settings.secret_manager_endpoint == endpoint
+
+
+@pytest.mark.parametrize("value", ["\u0663", "nan", "inf", "-1", "0"])
+def test_a_secret_refresh_interval_is_a_positive_ascii_number(value: str) -> None:
+    with pytest.raises(ConfigError, match="OKTA_HOOK_SECRET_REFRESH_SECONDS must be"):
+        Settings.from_env({**BASIC, "OKTA_HOOK_SECRET_REFRESH_SECONDS": value})

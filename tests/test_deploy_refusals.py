@@ -118,6 +118,22 @@ Shared = tuple[FakeCloud, Run]
         ),  # fmt: skip
         (("--project", PROJECT, "--memory", "lots"), "--memory lots is not a size like 512Mi"),
         (
+            ("--project", PROJECT, "--cpu", "9" * 23),
+            f"--cpu {'9' * 23} is above 8, Cloud Run's limit",
+        ),
+        (
+            ("--project", PROJECT, "--max-instances", "9" * 23),
+            f"--max-instances {'9' * 23} is above 1000, Cloud Run's limit",
+        ),
+        (
+            ("--project", PROJECT, "--min-instances", "1001", "--max-instances", "1001"),
+            "--min-instances 1001 is above 1000, Cloud Run's limit",
+        ),
+        (
+            ("--project", PROJECT, "--no-requests-hours", "\u0663"),
+            "--no-requests-hours \u0663 is not a whole number",
+        ),
+        (
             ("--project", PROJECT, *OAUTH, "--scopes", "s", "--leeway-seconds", "301"),
             "the settings cannot be used, and the function would refuse every request: "
             "OKTA_HOOK_LEEWAY_SECONDS must be between 0 and 300",

@@ -137,10 +137,29 @@ BROKEN_CASES = [
     ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ncauses = { x = 'Y' }\n", 5, "causes go with expect = 'DENY'"),
     ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\nsubmitted = { when = 1979-05-27 }\n", 5, "values must be JSON values"),
     ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\n[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\n", 5, "case 'a' is named twice"),
+    ("[[case]]\nname = 'a'\nrequest_type = ['registration']\nexpect = 'ALLOW'\n", 3, "request_type must be"),
+    ("[[case]]\nname = 'a'\nrequest_type = {}\nexpect = 'ALLOW'\n", 3, "request_type must be"),
+    ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = ['ALLOW']\n", 4, "expect must be"),
+    ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ndirectory = { hr = { status = 1e999 } }\n", 5, "an HTTP status, 100 to 599"),
+    ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ndirectory = { hr = { status = 'x' } }\n", 5, "an HTTP status, 100 to 599"),
+    ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ndirectory = { hr = { body = 1979-05-27 } }\n", 5, "the body must be a JSON value"),
+    ("[[case]]\nname = 'a'\nrequest_type = 'registration'\nexpect = 'ALLOW'\ndirectory = { hr = ['unavailable'] }\n", 5, "a canned answer is"),
     ("[[case]\n", 1, "not valid TOML"),
     ("cases = []\n", 1, "unknown key 'cases'"),
     ("", 1, "no [[case]]"),
 ]  # fmt: skip
+
+
+def test_a_case_file_nested_too_deeply_is_refused_not_recursed_into(tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[attributes.x]\nmax_length = 3\n", "utf-8")
+    cases_path(policy).write_text("x = " + "[" * 2000 + "]" * 2000 + "\n", "utf-8")
+    result = run_check(policy)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{cases_path(policy)}: not valid TOML: nested too deeply",
+        f"{policy}: INVALID",
+    ]
 
 
 @pytest.mark.parametrize(("text", "line", "message"), BROKEN_CASES)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from policy.loader import PolicyError, parse_policy
+from policy.loader import MAX_POLICY_BYTES, PolicyError, load_policy, parse_policy
 from policy.policy_lines import line_of
 from tests.conftest import POLICIES, ROOT, SHIPPED_POLICIES
 
@@ -74,6 +74,12 @@ BROKEN = [
     ("[attributes]\nx = { pattern = '(' }\n", 2, "not a valid regular expression"),
     ("[set.userType]\nvalue = 'e'\non = ['progressive']\n", 3, "not in [progressive] updatable"),
     ("shadow = true\n\ncolour = 'blue'\n", 3, "unknown key 'colour'"),
+    ("[lists.l]\nsource = 'gs://acme-lists/o.txt'\nkind = []\n", 3, "kind must be one of"),
+    ("[lists.l]\nsource = 'gs://acme-lists/o.txt'\nkind = {}\n", 3, "kind must be one of"),
+    ("[lists.l]\nsource = 'gs://acme-lists/o.txt'\nkind = 'domains'\nrefresh_seconds = 1" + "0" * 400 + "\n", 4, "refresh_seconds must be a number"),
+    ("[attributes.x]\npattern = '(a)\\1'\n", 2, "RE2 syntax"),
+    ("[attributes.x]\npattern = '(?=a)a'\n", 2, "RE2 syntax"),
+    ("[attributes.x]\npattern = 'a'\nwhen = " + "{not=" * 20 + "{request_type=['registration']}" + "}" * 20 + "\n", 3, "conditions nest at most 16 levels"),
 ]  # fmt: skip
 
 
@@ -90,6 +96,33 @@ def test_broken_policy_is_refused_with_its_line(
     assert first.startswith(f"{path}:{line}: ")
     assert message in first
     assert status == f"{path}: INVALID"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version = " + "[" * 2000 + "]" * 2000 + "\n", "not valid TOML: nested too deeply"),
+        ("[attributes.x]\npattern = 'a'\n[attributes.x.when" + ".not" * 2000 + "]\nrequest_type = ['registration']\n", "conditions nest at most 16 levels"),
+    ],
+)  # fmt: skip
+def test_a_policy_nested_too_deeply_is_refused_not_recursed_into(text: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(text, "p.toml")
+
+
+def test_a_directory_number_too_large_for_a_float_is_refused() -> None:
+    text = (POLICIES / "partners_and_hr.toml").read_text("utf-8")
+    assert "timeout_seconds = 1.0" in text
+    huge = text.replace("timeout_seconds = 1.0", "timeout_seconds = 1" + "0" * 400)
+    with pytest.raises(PolicyError, match="timeout_seconds must be a number of seconds"):
+        parse_policy(huge, str(POLICIES / "partners_and_hr.toml"))
+
+
+def test_a_policy_file_over_the_size_bound_is_not_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    path.write_bytes(b"# " + b"x" * MAX_POLICY_BYTES + b"\n")
+    with pytest.raises(PolicyError, match="cannot read: over 1024 KiB"):
+        load_policy(path)
 
 
 def test_one_broken_file_among_several_fails_the_check(tmp_path: Path) -> None:

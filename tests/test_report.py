@@ -125,3 +125,85 @@ def test_standard_input_and_errors(
     bad = tmp_path / "bad.json"
     bad.write_text("[{")
     assert report.main([str(bad)]) == 1
+
+
+def test_a_time_that_is_not_a_timestamp_is_skipped_never_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd: list[Any] = [
+        123,
+        12.5,
+        True,
+        ["2026-01-01T00:00:00Z"],
+        {"at": "2026-01-01T00:00:00Z"},
+        "yesterday",
+        "2026-01-01",
+        "2026-01-01T00:00:00",  # no zone
+        "2026-02-30T00:00:00Z",
+        "0001-01-01T00:30:00+01:00",  # before year 1 in UTC
+        "２０２６-01-01T00:00:00Z",  # digits, but not ASCII ones
+    ]
+    good = "2026-01-01T00:00:00Z"
+    lines = [{"event": "request", "time": t} for t in [*odd, good]]
+    summary = report.summarize(report.read_lines("\n".join(json.dumps(x) for x in lines)))
+    assert (summary.requests, summary.first, summary.last) == (1, good, good)
+    entries = [{"timestamp": t, "jsonPayload": {"event": "request"}} for t in [123, good]]
+    summary = report.summarize(report.read_lines(json.dumps(entries)))
+    assert (summary.requests, summary.first, summary.last) == (1, good, good)
+
+    path = tmp_path / "log.jsonl"
+    path.write_text(f'{{"event":"request","time":123}}\n{{"event":"request","time":"{good}"}}\n')
+    assert report.main([str(path)]) == 0
+    assert f"audit lines: 1, {good} to {good}" in capsys.readouterr().out
+
+
+def test_first_last_and_hours_are_by_instant_in_utc() -> None:
+    times = ["2024-06-01T10:00:00.5Z", "2024-06-01T10:00:00Z", "2024-06-01T09:30:00-02:00"]
+    text = "\n".join(json.dumps(audit(decision="ALLOW", time=t)) for t in times)
+    summary = report.summarize(report.read_lines(text))
+    assert (summary.first, summary.last) == ("2024-06-01T10:00:00Z", "2024-06-01T09:30:00-02:00")
+    assert summary.by_hour == {"2024-06-01T10": {"ALLOW": 2}, "2024-06-01T11": {"ALLOW": 1}}
+
+
+def test_a_line_nested_too_deeply_is_unreadable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = "[" * 100_000
+    good = [json.dumps(line) for line in LINES]
+    for text in ("\n".join([*good, deep]), "\n".join([deep, *good])):
+        check(report.summarize(report.read_lines(text)))
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join([*good[:3], deep, *good[3:]]))
+    assert report.main([str(path)]) == 0
+    assert "audit lines: 6," in capsys.readouterr().out
+    # Only the deep line: read as a broken array, which is an error, told in one line.
+    path.write_text(deep)
+    assert report.main([str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "tools.report: StrictJsonError: JSON too deep\n")
+
+
+def test_fields_of_the_wrong_type_are_ignored() -> None:
+    lines = [
+        audit(decision="DENY", reasons=5, shadow_reasons=7, latency_ms=True),
+        audit(decision="DENY", reasons="CODE", shadow_reasons={"a": 1}, latency_ms="2"),
+    ]
+    summary = report.summarize(report.read_lines("\n".join(json.dumps(x) for x in lines)))
+    assert summary.requests == 2
+    assert (summary.reasons, summary.shadow, summary.latencies) == ({}, {}, [])
+
+
+@pytest.mark.parametrize("top", ["0", "-1", "x", "1.5"])
+def test_top_is_a_positive_integer(
+    top: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in LINES))
+    assert report.main([str(path), "--top", "1"]) == 0
+    reasons = capsys.readouterr().out.split("top reasons")[1].split("shadow mode")[0]
+    assert "INVALID_EMAIL_DOMAIN" in reasons
+    assert "INVALID_NAME" not in reasons
+    with pytest.raises(SystemExit) as exit_info:
+        report.main([str(path), "--top", top])
+    assert exit_info.value.code == 2
+    assert "argument --top: must be a positive integer" in capsys.readouterr().err

@@ -115,6 +115,8 @@ def load_case_file(path: Path) -> CaseFile:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise CaseFileError(f"{path}:{syntax_error_line(e, text)}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise CaseFileError(f"{path}: not valid TOML: nested too deeply") from None
     unknown = sorted(set(document) - {"case", "lists"})
     if unknown:
         raise CaseFileError(
@@ -173,11 +175,12 @@ def _case(entry: object, line: int) -> Case:
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ValueError("name must be a non-empty string", "name")
-    kind = REQUEST_TYPES.get(entry.get("request_type"))  # type: ignore[arg-type]
+    request_type = entry.get("request_type")
+    kind = REQUEST_TYPES.get(request_type) if isinstance(request_type, str) else None
     if kind is None:
         raise ValueError("request_type must be 'registration' or 'progressive'", "request_type")
     expect = entry.get("expect")
-    if expect not in EXPECTS:
+    if not isinstance(expect, str) or expect not in EXPECTS:
         raise ValueError("expect must be 'ALLOW', 'DENY' or 'UNAVAILABLE' (503)", "expect")
     tables = {key: _table(entry, key) for key in ("submitted", "current_profile", "causes",
                                                    "messages", "updates", "shadowed",
@@ -196,12 +199,25 @@ def _case(entry: object, line: int) -> Case:
             "only an ALLOW sends an update: updates go with expect = 'ALLOW'", "updates"
         )
     for rule, answer in (tables["directory"] or {}).items():
-        if not (answer in CANNED_FAILURES or isinstance(answer, dict)):
+        canned_failure = isinstance(answer, str) and answer in CANNED_FAILURES
+        status = answer.get("status", 200) if isinstance(answer, dict) else None
+        if not canned_failure and not (
+            isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599
+        ):
             raise ValueError(
-                f"directory {rule}: a canned answer is {{ status = 200, body = {{ ... }} }} or "
-                f"one of {', '.join(repr(f) for f in CANNED_FAILURES)}",
+                f"directory {rule}: a canned answer is {{ status = 200, body = {{ ... }} }} "
+                f"(an HTTP status, 100 to 599) or one of "
+                f"{', '.join(repr(f) for f in CANNED_FAILURES)}",
                 "directory",
             )
+        if isinstance(answer, dict):
+            try:
+                json.dumps(answer.get("body", {}), allow_nan=False)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"directory {rule}: the body must be a JSON value (no dates, nan or inf)",
+                    "directory",
+                ) from None
     unread = entry.get("unread_lists", [])
     if not isinstance(unread, list) or not all(isinstance(name, str) for name in unread):
         raise ValueError("unread_lists must be a list of list names", "unread_lists")

@@ -16,19 +16,38 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import json
+import math
 import os
+import re
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, NoReturn
 
 from auth.basic import CredentialsFormatError, credential_lines
+from core.strict_json import StrictJsonError, loads
 from tools import local_oauth
 from tools.local_env import LOCAL_ENV, local_settings
 from tools.okta_cases import SAMPLE_FILES, fresh_event_id, sample
 
 BASIC = "OKTA_HOOK_BASIC_CREDENTIALS"
+MAX_TIMEOUT = 30.0
+# What http.client refuses in a URL, and what a header value may hold (visible ASCII, space, tab).
+_URL_REFUSED = re.compile(r"[\x00-\x20\x7f]")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+class UsageError(ValueError):
+    """An argument refused before anything is sent; the message never quotes a credential."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line on stderr, exit status 2, as argparse's own, without the usage block."""
+        self.exit(2, f"{self.prog}: error: {message} (--help shows the usage)\n")
 
 
 def sample_request(kind: str) -> dict[str, Any]:
@@ -54,13 +73,67 @@ def parse_edits(args: argparse.Namespace) -> dict[str, Any]:
     for item in args.attributes:
         if ":=" in item:
             name, _, raw = item.partition(":=")
-            edits[name] = json.loads(raw)
+            try:
+                edits[name] = loads(raw)
+            except StrictJsonError as e:
+                raise UsageError(
+                    f"attribute {_short(name)}: the value after := {e.public}; "
+                    "for text give attr=value"
+                ) from None
         elif "=" in item:
             name, _, value = item.partition("=")
             edits[name] = value
         else:
-            raise SystemExit(f"not attr=value or attr:=json: {item!r}")
+            raise UsageError(f"not attr=value or attr:=json: {_short(item)}")
     return edits
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A name to quote in a message: repr (no control character reaches the terminal), cut."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
+def timeout(text: str) -> float:
+    """--timeout: seconds, a finite number above 0 and at most MAX_TIMEOUT."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
+        )
+    return value
+
+
+def check_url(url: str) -> None:
+    """Refuse, before anything is sent, a --url urllib would choke on or that holds credentials.
+    No message quotes the URL: its userinfo could be a password."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as e:
+        raise UsageError(f"--url is not a URL ({e})") from None
+    if "@" in parts.netloc:
+        raise UsageError("the --url holds a user or password: give credentials with --basic")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError("--url must be an http:// or https:// URL")
+    if _URL_REFUSED.search(url):
+        raise UsageError("the --url holds a space or a control character")
+    try:
+        port_zero = parts.port == 0
+    except ValueError:  # not quoted: without a host, `u:password` reads as host and port
+        port_zero = True
+    if port_zero:
+        raise UsageError("the --url's port is not a number from 1 to 65535")
+    if not parts.hostname:
+        raise UsageError("the --url has no host")
+
+
+def check_header(option: str, value: str | None) -> None:
+    """A header value http.client would refuse (a line break, say) or could not encode."""
+    if value is not None and not _HEADER_VALUE.fullmatch(value):
+        raise UsageError(f"{option} must be printable ASCII (no line break or control character)")
 
 
 def authorization(args: argparse.Namespace) -> tuple[str | None, str]:
@@ -81,7 +154,11 @@ def authorization(args: argparse.Namespace) -> tuple[str | None, str]:
 
 
 def _basic(user_password: str) -> str:
-    return "Basic " + base64.b64encode(user_password.encode("utf-8")).decode("ascii")
+    try:
+        encoded = user_password.encode("utf-8")
+    except UnicodeEncodeError:  # bytes of the command line that were not UTF-8
+        raise UsageError("the Basic user:password is not UTF-8 text") from None
+    return "Basic " + base64.b64encode(encoded).decode("ascii")
 
 
 def _first_line(text: str) -> str:
@@ -114,7 +191,7 @@ def describe(status: int, text: str) -> str:
     if status != 200:
         return f"no decision: HTTP {status}"
     try:
-        document = json.loads(text)
+        document = loads(text)
         commands = document.get("commands", [])
         actions = [
             c["value"]["registration"]
@@ -128,16 +205,20 @@ def describe(status: int, text: str) -> str:
             if c.get("type") != "com.okta.action.update"
             for name, value in c["value"].items()
         ]
+        lines = [f"decision: {actions[-1] if actions else 'none'}"]
+        lines += [
+            f"  {c.get('location')}: {c.get('reason')}: {c.get('errorSummary')}" for c in causes
+        ]
+        lines += [
+            f"  sets {name} = {json.dumps(value, ensure_ascii=False)}" for name, value in updates
+        ]
     except (ValueError, AttributeError, KeyError, TypeError):
         return "no decision: the answer is not Okta's format"
-    lines = [f"decision: {actions[-1] if actions else 'none'}"]
-    lines += [f"  {c.get('location')}: {c.get('reason')}: {c.get('errorSummary')}" for c in causes]
-    lines += [f"  sets {name} = {json.dumps(value, ensure_ascii=False)}" for name, value in updates]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m tools.preview",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -158,21 +239,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--event-id", help="the eventId to send (default: a fresh one)")
     parser.add_argument("--accept-language", help="an Accept-Language header to send")
-    parser.add_argument("--timeout", type=float, default=5.0)
+    parser.add_argument(
+        "--timeout", type=timeout, default=5.0, help=f"seconds, at most {MAX_TIMEOUT:g}"
+    )
     parser.add_argument("--show-request", action="store_true")
     args = parser.parse_intermixed_args(argv)
-    if not args.url.startswith(("http://", "https://")):
-        parser.error("--url must be an http:// or https:// URL")
+    try:
+        check_url(args.url)
+        check_header("--accept-language", args.accept_language)
+        check_header("--bearer", args.bearer)
+        edits = parse_edits(args)
+        header, sent = authorization(args)
+    except UsageError as e:
+        parser.error(str(e))
 
-    document = edit(sample_request(args.kind), args.kind, parse_edits(args))
+    document = edit(sample_request(args.kind), args.kind, edits)
     document["eventId"] = args.event_id or fresh_event_id()
     body = json.dumps(document).encode("utf-8")
     if args.show_request:
         print(json.dumps(document, indent=2))
-    header, sent = authorization(args)
     try:
         status, text = send(args.url, body, header, args.timeout, args.accept_language)
-    except (urllib.error.URLError, OSError) as e:
+    # ValueError: a host the idna codec refuses (a..b); HTTPException: a garbled answer.
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
         print(
             f"cannot reach {args.url}: {e}. Is the hook running? Start it with make run "
             "(PORT=... for another port), or give --url.",
@@ -181,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"HTTP {status}")
     try:
-        print(json.dumps(json.loads(text), indent=2, ensure_ascii=False))
+        print(json.dumps(loads(text), indent=2, ensure_ascii=False))
     except ValueError:
         print(text)
     print(describe(status, text))

@@ -15,21 +15,29 @@ reach this report.
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+from core.strict_json import loads
 
 AUDIT_MESSAGE = "okta registration hook "
 PERCENTILES = (50, 90, 95, 99)
+# RFC 3339 with a zone, as the function writes `time` (+00:00) and Cloud Logging `timestamp` (Z).
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 @dataclass(frozen=True)
 class Line:
-    timestamp: str | None
+    timestamp: str | None  # None, or a timestamp `moment` reads
     fields: Mapping[str, Any]
 
 
@@ -47,6 +55,8 @@ class Summary:
     retries: Counter[str] = field(default_factory=Counter)  # by decision, or by HTTP status
     first: str | None = None
     last: str | None = None
+    first_moment: datetime | None = None
+    last_moment: datetime | None = None
 
     def decision_totals(self) -> Counter[str]:
         totals: Counter[str] = Counter()
@@ -56,12 +66,14 @@ class Summary:
 
 
 def read_lines(text: str) -> Iterator[Line]:
-    """Every JSON object of the input, as (timestamp, payload)."""
+    """Every JSON object of the input, as (timestamp, payload). A line that is not strict JSON
+    (core.strict_json: nested too deeply, say), or whose timestamp is not one `moment` reads, is
+    skipped."""
     items: list[Any] = []
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            document = json.loads(stripped)
+            document = loads(stripped)
             items = document if isinstance(document, list) else []
         except ValueError:
             # A log whose first line is the server's `[time] [pid] ...`, or a broken array.
@@ -75,15 +87,27 @@ def read_lines(text: str) -> Iterator[Line]:
             continue
         payload = item.get("jsonPayload")
         if isinstance(payload, dict):
-            yield Line(item.get("timestamp") or payload.get("time"), payload)
+            timestamp, fields = item.get("timestamp") or payload.get("time"), payload
         else:
-            yield Line(item.get("time") or item.get("timestamp"), item)
+            timestamp, fields = item.get("time") or item.get("timestamp"), item
+        if timestamp is None or moment(timestamp) is not None:
+            yield Line(timestamp, fields)
 
 
 def _json(line: str) -> Any:
     try:
-        return json.loads(line)
+        return loads(line)
     except ValueError:
+        return None
+
+
+def moment(timestamp: object) -> datetime | None:
+    """The instant of an RFC 3339 timestamp with a zone, in UTC; None for anything else."""
+    if not isinstance(timestamp, str) or not _TIMESTAMP.fullmatch(timestamp):
+        return None
+    try:
+        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):  # 2024-02-30, or a zone moving year 1 out of range
         return None
 
 
@@ -106,14 +130,17 @@ def summarize(lines: Iterable[Line]) -> Summary:
         outcome = str(decision) if decision in ("ALLOW", "DENY") else f"HTTP {status}"
         if decision in ("ALLOW", "DENY"):
             summary.decisions[(str(fields.get("requestType", "-")), str(decision))] += 1
-        if line.timestamp:
-            hour = str(line.timestamp)[:13]
+        at = moment(line.timestamp)
+        if at is not None:
+            hour = at.isoformat()[:13]
             summary.by_hour.setdefault(hour, Counter())[outcome] += 1
-            summary.first = min(filter(None, (summary.first, line.timestamp)))
-            summary.last = max(filter(None, (summary.last, line.timestamp)))
-        for reason in fields.get("reasons") or []:
+            if summary.first_moment is None or at < summary.first_moment:
+                summary.first, summary.first_moment = line.timestamp, at
+            if summary.last_moment is None or at > summary.last_moment:
+                summary.last, summary.last_moment = line.timestamp, at
+        for reason in _list(fields.get("reasons")):
             summary.reasons[str(reason)] += 1
-        shadowed = fields.get("shadow_reasons") or []
+        shadowed = _list(fields.get("shadow_reasons"))
         if shadowed:
             summary.shadow_requests += 1
         for item in shadowed:
@@ -121,7 +148,11 @@ def summarize(lines: Iterable[Line]) -> Summary:
                 summary.shadow[f"{item.get('attribute')}:{item.get('reason')}"] += 1
         summary.shadow_unlisted += _int(fields.get("shadow_reasons_unlisted"))
         latency = fields.get("latency_ms")
-        if isinstance(latency, int | float) and math.isfinite(latency):
+        if (
+            isinstance(latency, int | float)
+            and not isinstance(latency, bool)
+            and math.isfinite(latency)
+        ):
             summary.latencies.append(float(latency))
         if fields.get("retry") is True:
             summary.retries[outcome] += 1
@@ -130,6 +161,20 @@ def summarize(lines: Iterable[Line]) -> Summary:
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -202,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", default="-", metavar="FILE|-")
-    parser.add_argument("--top", type=int, default=10, help="how many reasons to list")
+    parser.add_argument("--top", type=_positive, default=10, help="how many reasons to list")
     args = parser.parse_args(argv)
     try:
         if args.file == "-":

@@ -19,6 +19,9 @@ WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
 POSITIVE_NUMBER = re.compile(r"[1-9][0-9]*")
 MEMORY = re.compile(r"[1-9][0-9]*(k|M|G|Ki|Mi|Gi)")
 CPUS = re.compile(r"[0-9]+(\.[0-9]+)?")
+# Cloud Run's bounds: at most 8 CPUs an instance, and 1000 instances a service by default.
+MAX_CPUS = 8
+MAX_INSTANCES = 1000
 HTTPS_URL = re.compile(r"https://[^\s/]+(/\S*)?")
 PUBLIC_ACCESS = ("allusers", "no-invoker-iam-check")
 
@@ -68,6 +71,12 @@ def _how_it_runs(o: Options) -> None:
     if not WHOLE_NUMBER.fullmatch(o.min_instances):
         raise Refused(f"--min-instances {o.min_instances} is not a whole number")
     _positive("--max-instances", o.max_instances)
+    for option, value in (
+        ("--min-instances", o.min_instances),
+        ("--max-instances", o.max_instances),
+    ):
+        if int(value) > MAX_INSTANCES:
+            raise Refused(f"{option} {value} is above {MAX_INSTANCES}, Cloud Run's limit")
     if int(o.max_instances) < int(o.min_instances):
         raise Refused("--max-instances is below --min-instances")
     _positive("--concurrency", o.concurrency)
@@ -80,6 +89,8 @@ def _how_it_runs(o: Options) -> None:
         raise Refused(f"--memory {o.memory} is not a size like 512Mi")
     if not CPUS.fullmatch(o.cpu) or float(o.cpu) <= 0:
         raise Refused(f"--cpu {o.cpu} is not a number of CPUs like 1, 2 or 0.5")
+    if float(o.cpu) > MAX_CPUS:
+        raise Refused(f"--cpu {o.cpu} is above {MAX_CPUS}, Cloud Run's limit")
     if float(o.cpu) < 1 and int(o.concurrency) != 1:
         raise Refused("--concurrency above 1 needs --cpu 1 or more")
     if o.public_access not in PUBLIC_ACCESS:

@@ -18,7 +18,7 @@ def monitoring_options(o: Options) -> monitoring.Options:
     """The monitoring options, checked before anything runs; raises `Refused`."""
     hours = None
     if o.no_requests_hours:
-        if not o.no_requests_hours.isdigit():
+        if not (o.no_requests_hours.isascii() and o.no_requests_hours.isdigit()):
             raise Refused(f"--no-requests-hours {o.no_requests_hours} is not a whole number")
         hours = int(o.no_requests_hours)
     try:
