@@ -12,6 +12,7 @@ from pathlib import Path
 from auth.basic import CredentialsFormatError, credential_lines
 from core.logs import LOGGER_NAME
 from policy.loader import Policy
+from policy.patterns import ENGINE
 from policy.summary import describe
 from service.outside import check_outside
 from service.settings import ConfigError, Settings
@@ -50,6 +51,8 @@ def configuration_step(o: Options, secrets: SecretInputs, env: Mapping[str, str]
     except ConfigError as e:
         raise Refused(f"the policy {REFUSED}: {e}") from None
     say(f"policy {o.policy}: valid")
+    if ENGINE != "RE2":
+        say(f"    note: its patterns were checked with {ENGINE}; make setup installs it")
     for line in describe(policy)[1:]:
         say(f"    {line}")
     if secrets.basic_credentials:
