@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from urllib.parse import quote
 
 from core import strict_json
 from core.bounded_call import BoundedCall, CallTimedOut, StillStalled
+from core.per_process import PerProcess
 from core.refreshing import Fetched, FetchFailed
 
 STORAGE_ENDPOINT = "https://storage.googleapis.com"
@@ -143,7 +142,7 @@ class CloudStorageObject:
         if left <= 0:
             raise self._error("no time left")
         try:
-            response = _session(self._endpoint).get(
+            response = _sessions.get(self._endpoint).get(
                 self._url,
                 params=params,
                 headers={"Accept-Encoding": "identity"},
@@ -224,20 +223,6 @@ def _crc32c(data: bytes) -> int:
     return int(google_crc32c.value(data))
 
 
-_sessions: dict[str, Any] = {}
-_sessions_lock = threading.Lock()
-# A worker forked after the cold start read must not share the parent's pooled connections.
-os.register_at_fork(after_in_child=_sessions.clear)
-
-
-def _session(endpoint: str) -> Any:
-    with _sessions_lock:
-        session = _sessions.get(endpoint)
-        if session is None:
-            session = _sessions[endpoint] = _new_session(endpoint)
-        return session
-
-
 def _new_session(endpoint: str) -> Any:
     # Imported here, only when a list is read from Cloud Storage.
     import google.auth
@@ -255,3 +240,7 @@ def _new_session(endpoint: str) -> Any:
     # Where the list comes from is decided here, not by ambient proxy variables.
     session.trust_env = False
     return session
+
+
+# One authorized session per endpoint and process.
+_sessions: PerProcess[str, Any] = PerProcess(_new_session)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from core.bounded_call import BoundedCall, CallTimedOut, StillStalled
 from core.json_fetch import is_allowed_url
+from core.per_process import PerProcess
 from core.refreshing import Fetched, FetchFailed
 from secret_sources.values import MAX_SECRET_BYTES, digest, secret_text
 
@@ -100,7 +99,7 @@ class SecretManagerVersion:
 
     def _read(self, budget: float) -> Fetched[str]:
         try:
-            access = _access(self._endpoint)
+            access = _clients.get(self._endpoint)
             response = access.client.access_secret_version(
                 name=self.where,
                 retry=access.retry.with_timeout(min(RETRY_SECONDS, budget)),
@@ -175,18 +174,8 @@ def _checked_response(response: Any, *args: Any, **kwargs: Any) -> Any:
     return response
 
 
-_clients: dict[str | None, _Access] = {}
-_clients_lock = threading.Lock()
-# A worker forked after the cold start read must not share the parent's pooled connections.
-os.register_at_fork(after_in_child=_clients.clear)
-
-
-def _access(endpoint: str | None) -> _Access:
-    with _clients_lock:
-        access = _clients.get(endpoint)
-        if access is None:
-            access = _clients[endpoint] = _Access(endpoint)
-        return access
+# One client per endpoint and process.
+_clients: PerProcess[str | None, _Access] = PerProcess(_Access)
 
 
 def _describe(error: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -80,14 +81,20 @@ def raw_post(
     """POST over a plain socket, sending `body` chunk by chunk as it is (no framing added), and
     read whatever answer comes back, even when the server closes before the body is all sent:
     a client whose body is refused early still gets its answer."""
+    lines = [f"{name}: {value}" for name, value in head.items()]
+    block = ("".join(f"{line}\r\n" for line in lines) + "\r\n").encode("latin-1")
+    return raw_exchange(url, itertools.chain([block], body), timeout=timeout)
+
+
+def raw_exchange(url: str, pieces: Iterable[bytes], *, timeout: float = 20.0) -> RawAnswer:
+    """A POST's request line and Host header, then `pieces` as they are (the rest of the header
+    block and the body, or a header block that never ends), and whatever answer comes back."""
     parts = urlsplit(url)
     started = time.monotonic()
     with socket.create_connection((parts.hostname or "", parts.port or 80), timeout) as sock:
-        lines = [f"POST {parts.path or '/'} HTTP/1.1", f"Host: {parts.netloc}"]
-        lines += [f"{name}: {value}" for name, value in head.items()]
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        sock.sendall(f"POST {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode())
         try:
-            for chunk in body:
+            for chunk in pieces:
                 sock.sendall(chunk)
         except OSError:
             pass  # the server stopped reading: its answer is read below

@@ -5,17 +5,14 @@ request's deadline. Measured on the real functions-framework worker, by its peak
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import BASIC_PASSWORD, BASIC_USER, basic
-from tests.server_support import RawAnswer, Served, raw_post, serve
+from tests.server_support import RawAnswer, Served, raw_exchange, raw_post, serve
 
 MIB = 1024 * 1024
 LARGE = 30 * MIB  # Cloud Run accepts HTTP/1 bodies up to 32 MiB
@@ -137,29 +134,6 @@ def test_large_bodies_never_grow_a_worker_past_the_cap(served: Served, case: str
     assert growth < ALLOWED_GROWTH_KIB, f"{case}: peak RSS rose by {growth} KiB"
 
 
-def header_flood(url: str, pieces: Iterable[bytes]) -> RawAnswer:
-    """A request whose header block never ends: `pieces` are sent after the Host line, and
-    whatever answer comes back is read."""
-    parts = urlsplit(url)
-    started = time.monotonic()
-    with socket.create_connection((parts.hostname or "", parts.port or 80), 20.0) as sock:
-        sock.sendall(f"POST / HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode("latin-1"))
-        try:
-            for piece in pieces:
-                sock.sendall(piece)
-        except OSError:
-            pass  # the server stopped reading: its answer is read below
-        received = b""
-        try:
-            while chunk := sock.recv(65536):
-                received += chunk
-        except OSError:
-            pass
-    text = received.decode("latin-1")
-    status = int(text[9:12]) if text.startswith("HTTP/1.1 ") and text[9:12].isdigit() else 0
-    return RawAnswer(status, text, time.monotonic() - started)
-
-
 FLOODS: dict[str, Callable[[], Iterable[bytes]]] = {
     # 30 MiB of header lines that never end, and one header value of 30 MiB.
     "many lines": lambda: (b"X-A: " + b"a" * 1000 + b"\r\n" for _ in range(LARGE // 1007)),
@@ -174,7 +148,7 @@ def test_a_header_block_that_never_ends_never_grows_a_worker_past_the_cap(
     answers: list[RawAnswer] = []
 
     def load() -> None:
-        answers.extend(at_once(lambda: header_flood(served.url, FLOODS[flood]())))
+        answers.extend(at_once(lambda: raw_exchange(served.url, FLOODS[flood]())))
 
     growth = peak_growth_kib(worker(served), load)
     # The server refuses the header block and closes: no request reaches the function.

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tools import monitoring
+from tools.deploy.checks import WHOLE_NUMBER
 from tools.deploy.options import Options
 from tools.deploy.output import CommandFailed, Refused, say, step
 from tools.deploy.runner import Runner
@@ -18,7 +19,7 @@ def monitoring_options(o: Options) -> monitoring.Options:
     """The monitoring options, checked before anything runs; raises `Refused`."""
     hours = None
     if o.no_requests_hours:
-        if not (o.no_requests_hours.isascii() and o.no_requests_hours.isdigit()):
+        if not WHOLE_NUMBER.fullmatch(o.no_requests_hours):
             raise Refused(f"--no-requests-hours {o.no_requests_hours} is not a whole number")
         hours = int(o.no_requests_hours)
     try:
